@@ -1,0 +1,22 @@
+# stackkit: one entry point for setup, the offline plan, the tests and the checks.
+PY := .venv/bin/python
+STACK ?= production
+
+.PHONY: setup plan test test-fast check golden bench local-up local-down
+
+setup:
+	scripts/setup
+
+plan: ## offline plan of a stack under Pulumi's mock runtime (no AWS, no Pulumi CLI)
+	SKIP_APT=1 scripts/setup
+	$(PY) -m stackkit plan $(STACK)
+
+test: setup ## the whole suite: unit, daemons' validators, e2e on local Debian machines
+	$(PY) -m pytest -q
+
+test-fast: ## everything but the e2e machines
+	$(PY) -m pytest -q -m "not e2e"
+
+check: ## lint and types
+	$(PY) -m ruff check stackkit tests benchmarks
+	$(PY) -m mypy stackkit

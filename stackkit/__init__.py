@@ -1,0 +1,1 @@
+"""stackkit: OpsWorks Stacks rebuilt on Pulumi."""
