@@ -7,6 +7,7 @@ Pure: a template name and a context in, text out. A missing variable or a syntax
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +17,7 @@ import jinja2
 
 from stackkit.errors import StackkitError
 
-LAYERS_DIR = Path(__file__).resolve().parent.parent.parent / "layers"
+LAYERS_DIR = Path(os.environ.get("STACKKIT_LAYERS_DIR") or Path(__file__).resolve().parent.parent.parent / "layers")
 
 
 class TemplateError(StackkitError):

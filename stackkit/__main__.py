@@ -1,0 +1,5 @@
+import sys
+
+from stackkit.cli import main
+
+sys.exit(main())

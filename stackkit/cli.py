@@ -1,0 +1,76 @@
+"""python -m stackkit: schema | plan | clone | graph | local. Errors print without a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from stackkit.errors import StackkitError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _stack_path(stack: str | None, config: str | None) -> Path:
+    if config:
+        return Path(config)
+    if not stack:
+        raise StackkitError("name a stack (plan production) or a stack file (--config examples/Pulumi.relstorage.yaml)")
+    return ROOT / f"Pulumi.{stack}.yaml"
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from stackkit.config.schema import schema
+    print(json.dumps(schema(), indent=2, sort_keys=False))
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from stackkit.plan.evaluate import evaluate
+    from stackkit.plan.show import tree
+
+    path = _stack_path(args.stack, args.config)
+    plan = evaluate(path)
+    if args.against:
+        from stackkit.plan.diff import against, render_diff
+        old = against(args.against, path)
+        print(render_diff(old, plan, as_json=args.json))
+        return 0
+    print(json.dumps(plan.to_json(), indent=1, sort_keys=True) if args.json else tree(plan))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stackkit", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("schema", help="print the JSON Schema of the stack config")
+    p.set_defaults(fn=cmd_schema)
+    p = sub.add_parser("plan", help="evaluate a stack offline under Pulumi's mock runtime and print its resources")
+    p.add_argument("stack", nargs="?", help="stack name: reads Pulumi.<stack>.yaml")
+    p.add_argument("--config", help="any stack file instead (e.g. examples/Pulumi.relstorage.yaml)")
+    p.add_argument("--json", action="store_true", help="print {stack, project, resources: [...]} as JSON")
+    p.add_argument("--against", metavar="FILE|REV",
+                   help="lifecycle diff: which events would run against an older stack file or a git revision")
+    p.set_defaults(fn=cmd_plan)
+    for extra in _extra_commands():
+        extra(sub)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except StackkitError as exc:
+        print(f"stackkit: {exc}", file=sys.stderr)
+        return 1
+
+
+def _extra_commands() -> list:
+    """Sub-commands that live in their own modules (clone, graph, local), registered when present."""
+    found = []
+    for module in ("stackkit.clone", "stackkit.graph", "stackkit.local.cli"):
+        try:
+            mod = __import__(module, fromlist=["register"])
+        except ImportError:
+            continue
+        if hasattr(mod, "register"):
+            found.append(mod.register)
+    return found

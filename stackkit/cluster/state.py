@@ -1,0 +1,205 @@
+"""The cluster state: pure functions from the loaded config and the instances' facts (addresses, ids) to the view each
+(instance, event) receives. Deterministic: sorted keys, members sorted by name.
+
+Each event sees only what it needs, so a command's inputs change only when its script must run again:
+- setup, shutdown: stack, own record, layer metadata (no members)
+- deploy / undeploy: + the app, the databases it uses (no members: a membership change never redeploys)
+- configure: + members of the layers the instance watches (`watches` in layer.yaml; `*` = all), all apps,
+  the databases its layers use
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from stackkit.config.attributes import lookup
+from stackkit.config.instance_types import vcpus
+from stackkit.config.load import Loaded
+
+MEMBER_EVENTS = ("configure",)
+
+
+@dataclass(frozen=True)
+class InstanceFacts:
+    """What only exists once the instance runs (outputs of aws.ec2.Instance / Eip)."""
+
+    id: str
+    private_ip: str
+    public_ip: str | None = None
+    elastic_ip: str | None = None
+
+
+@dataclass(frozen=True)
+class DatabaseFacts:
+    endpoint: str
+    port: int
+
+
+def backends(loaded: Loaded, instance: str) -> int:
+    inst = loaded.config.instances[instance]
+    for layer in inst.layers:
+        spec = loaded.specs[layer]
+        if spec.backends is not None:
+            value = lookup(loaded.attrs[instance], spec.backends.attribute)
+            return int(vcpus(inst.type) or 1) if value == "auto" else int(value)
+    return 0
+
+
+def instance_record(loaded: Loaded, name: str, facts: InstanceFacts) -> dict[str, Any]:
+    cfg = loaded.config
+    inst = cfg.instances[name]
+    return {
+        "name": name,
+        "hostname": cfg.hostname(name),
+        "id": facts.id,
+        "private_ip": facts.private_ip,
+        "public_ip": facts.public_ip,
+        "elastic_ip": facts.elastic_ip,
+        "az": inst.az,
+        "instance_type": inst.type,
+        "vcpus": vcpus(inst.type),
+        "layers": list(inst.layers),
+        "backends": backends(loaded, name),
+    }
+
+
+def watched_layers(loaded: Loaded, instance: str) -> list[str]:
+    """Layers whose membership this instance's configure depends on: what its layers watch, plus its own layers."""
+    cfg = loaded.config
+    own = cfg.instances[instance].layers
+    if any(loaded.specs[la].watches_all for la in own):
+        return sorted(cfg.layers)
+    return sorted({w for la in own for w in loaded.specs[la].watches if w in cfg.layers} | set(own))
+
+
+def watched_instances(loaded: Loaded, instance: str) -> list[str]:
+    layers = set(watched_layers(loaded, instance))
+    return sorted(n for n, i in loaded.config.instances.items() if layers & set(i.layers))
+
+
+def _tls_here(loaded: Loaded, instance: str) -> bool:
+    return any(loaded.specs[la].tls for la in loaded.config.instances[instance].layers)
+
+
+def app_record(loaded: Loaded, app: str, instance: str) -> dict[str, Any]:
+    a = loaded.config.apps[app]
+    here = bool(set(a.layers) & set(loaded.config.instances[instance].layers))
+    ssl = None
+    if a.ssl is not None:
+        ssl = {"certificate": a.ssl.certificate, "chain": a.ssl.chain,
+               "key": a.ssl.key.get_secret_value() if _tls_here(loaded, instance) else None}
+    return {
+        "name": app,
+        "source": a.source.model_dump(),
+        "domains": list(a.domains),
+        "environment": dict(sorted(a.environment.items())),
+        "secret_environment": {k: v.get_secret_value() for k, v in sorted(a.secret_environment.items())} if here else {},
+        "secret_environment_names": sorted(a.secret_environment),
+        "ssl": ssl,
+        "layers": list(a.layers),
+        "data_source": a.data_source,
+        "deploy_to": f"/srv/apps/{app}",
+        "deployed_here": here,
+        "redeploy_nonce": a.redeploy.nonce if (not a.redeploy.instances or instance in a.redeploy.instances) else 0,
+    }
+
+
+def databases_view(loaded: Loaded, instance: str, dbs: dict[str, DatabaseFacts],
+                   only: set[str] | None = None) -> dict[str, Any]:
+    cfg = loaded.config
+    own = set(cfg.instances[instance].layers)
+    out = {}
+    for name, db in sorted(cfg.resources.databases.items()):
+        if only is not None and name not in only:
+            continue
+        facts = dbs.get(name)
+        uses = bool(own & set(cfg.database_users(name)))
+        out[name] = {
+            "engine": db.engine,
+            "endpoint": facts.endpoint if facts else None,
+            "port": facts.port if facts else db.port,
+            "name": db.name,
+            "user": db.username,
+            "password": db.password.get_secret_value() if uses else None,
+        }
+    return out
+
+
+def stack_record(loaded: Loaded) -> dict[str, Any]:
+    s = loaded.config.stack
+    return {"name": s.name, "region": loaded.config.region, "os": s.os, "ssh_user": s.user,
+            "configure_nonce": s.configure_nonce}
+
+
+def view(loaded: Loaded, instance: str, event: str, facts: dict[str, InstanceFacts],
+         dbs: dict[str, DatabaseFacts] | None = None, app: str | None = None) -> dict[str, Any]:
+    """The cluster state as `instance` sees it during `event` (and, for deploy/undeploy, for `app`).
+
+    `facts` must hold the instance itself and, for configure, every watched instance.
+    """
+    cfg = loaded.config
+    dbs = dbs or {}
+    members = set(watched_layers(loaded, instance)) if event in MEMBER_EVENTS else set()
+    layers = {}
+    for la in sorted(cfg.layers):
+        names = cfg.layer_instances(la) if la in members else []
+        layers[la] = {"name": la, "instances": [instance_record(loaded, n, facts[n]) for n in names]}
+    out: dict[str, Any] = {
+        "event": event,
+        "stack": stack_record(loaded),
+        "instance": instance_record(loaded, instance, facts[instance]),
+        "layers": layers,
+    }
+    if event in ("deploy", "undeploy"):
+        assert app is not None, "deploy and undeploy views are per app"
+        rec = app_record(loaded, app, instance)
+        out["app"] = rec
+        out["apps"] = {app: rec}
+        used = {cfg.apps[app].data_source} if cfg.apps[app].data_source else set()
+        out["databases"] = databases_view(loaded, instance, dbs, only=used)
+    elif event in MEMBER_EVENTS:
+        out["apps"] = {a: app_record(loaded, a, instance) for a in sorted(cfg.apps)}
+        out["databases"] = databases_view(loaded, instance, dbs)
+    else:
+        out["apps"] = {}
+        out["databases"] = {}
+    return out
+
+
+def secret_values(loaded: Loaded) -> list[str]:
+    """Every secret value of the stack (to mark the commands that carry one and to check nothing leaks)."""
+    from pydantic import BaseModel, SecretStr
+
+    cfg = loaded.config
+    out: list[str] = []
+
+    def dig(obj: Any) -> None:
+        if isinstance(obj, SecretStr):
+            out.append(obj.get_secret_value())
+        elif isinstance(obj, BaseModel):
+            for f in type(obj).model_fields:
+                dig(getattr(obj, f))
+        elif isinstance(obj, dict):
+            for v in obj.values():
+                dig(v)
+        elif isinstance(obj, list):
+            for v in obj:
+                dig(v)
+
+    dig(cfg)
+    return sorted(set(out))
+
+
+def redacted(data: Any, secrets: list[str]) -> Any:
+    """A copy of `data` with every secret value replaced by '[secret]' (for hashes and displays)."""
+    text = json.dumps(data, sort_keys=True)
+    for s in secrets:
+        text = text.replace(json.dumps(s)[1:-1], "[secret]")
+    return json.loads(text)
+
+
+def fingerprint(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

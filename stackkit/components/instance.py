@@ -1,0 +1,130 @@
+"""stackkit:index:Instance — one EC2 instance carrying one or more layers: the machine (AMI looked up by OS name,
+IMDSv2 required, encrypted root volume), its Elastic IP, its EBS volumes and their attachments, and its lifecycle
+commands (stackkit.components.lifecycle adds them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from stackkit.config.instance_types import architecture
+
+# AMI owners and name patterns per OS: looked up in the stack's region at run time, so one config works everywhere.
+AMIS = {
+    "debian-12": ("136693071363", "debian-12-{arch}-*"),
+    "ubuntu-24.04": ("099720109477", "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-{arch}-server-*"),
+}
+DEVICE_LETTERS = "fghijklmnop"
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    """A data volume of this instance: from a layer's volumes (created here) or a registered volume (created by Stack)."""
+
+    name: str
+    mount_point: str
+    size_gb: int
+    type: str
+    encrypted: bool
+    iops: int | None = None
+    throughput: int | None = None
+    registered: bool = False
+
+
+@dataclass
+class InstanceArgs:
+    instance_type: str
+    os: str
+    subnet_id: pulumi.Input[str]
+    availability_zone: pulumi.Input[str]
+    security_group_ids: list[pulumi.Input[str]]
+    key_name: pulumi.Input[str]
+    instance_profile: pulumi.Input[str]
+    hostname: str
+    root_volume_gb: int
+    volumes: list[VolumeSpec] = field(default_factory=list)
+    registered_volume_ids: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    elastic_ip: aws.ec2.Eip | None = None          # a registered Elastic IP
+    auto_elastic_ip: bool = False                  # a layer auto-assigns one
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def ami_lookup(os_name: str, instance_type: str, parent: pulumi.Resource) -> pulumi.Output[str]:
+    owner, pattern = AMIS[os_name]
+    arch = architecture(instance_type)
+    name = pattern.format(arch="amd64" if arch == "x86_64" else "arm64")
+    ami = aws.ec2.get_ami_output(owners=[owner], most_recent=True,
+                                 filters=[aws.ec2.GetAmiFilterArgs(name="name", values=[name]),
+                                          aws.ec2.GetAmiFilterArgs(name="architecture", values=[arch])],
+                                 opts=pulumi.InvokeOutputOptions(parent=parent))
+    return ami.id
+
+
+class Instance(pulumi.ComponentResource):
+    ec2: aws.ec2.Instance
+    address: pulumi.Output[str]          # where SSH reaches it: its Elastic IP, else its public IP
+    elastic_ip: pulumi.Output[str | None]
+    attachments: list[aws.ec2.VolumeAttachment]
+    devices: list[dict[str, str]]        # {device, mount_point, volume} for the setup bundle's sk_mount
+
+    def __init__(self, name: str, args: InstanceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("stackkit:index:Instance", name, None, opts)
+        self._name = name
+        child = pulumi.ResourceOptions(parent=self)
+        tags = {**args.tags, "stackkit:instance": name}
+        self.ec2 = aws.ec2.Instance(
+            name,
+            ami=ami_lookup(args.os, args.instance_type, self),
+            instance_type=args.instance_type,
+            subnet_id=args.subnet_id,
+            vpc_security_group_ids=args.security_group_ids,
+            key_name=args.key_name,
+            iam_instance_profile=args.instance_profile,
+            associate_public_ip_address=True,
+            metadata_options=aws.ec2.InstanceMetadataOptionsArgs(http_tokens="required", http_endpoint="enabled",
+                                                                 http_put_response_hop_limit=1),
+            root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(encrypted=True, volume_type="gp3",
+                                                                  volume_size=args.root_volume_gb,
+                                                                  delete_on_termination=True),
+            user_data=f"#cloud-config\nhostname: {args.hostname}\npreserve_hostname: false\n",
+            tags={**tags, "Name": f"{args.hostname}"},
+            # a newer AMI must not replace a running instance: replace it on purpose (setup_nonce / a new name)
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami", "userData"]))
+
+        self.elastic_ip = pulumi.Output.from_input(None)
+        eip = args.elastic_ip
+        if eip is None and args.auto_elastic_ip:
+            eip = aws.ec2.Eip(f"{name}-eip", domain="vpc", tags={**tags, "Name": f"{name}-eip"}, opts=child)
+        self.eip_association = None
+        if eip is not None:
+            self.eip_association = aws.ec2.EipAssociation(f"{name}-eip", allocation_id=eip.allocation_id,
+                                                          instance_id=self.ec2.id, opts=child)
+            self.elastic_ip = eip.public_ip
+        self.address = pulumi.Output.all(self.elastic_ip, self.ec2.public_ip).apply(lambda a: a[0] or a[1])
+
+        self.attachments = []
+        self.devices = []
+        for i, vol in enumerate(args.volumes):
+            device = f"/dev/xvd{DEVICE_LETTERS[i]}"
+            if vol.registered:
+                volume_id = args.registered_volume_ids[vol.name]
+            else:
+                volume = aws.ebs.Volume(
+                    f"{name}-{vol.name}", availability_zone=args.availability_zone, size=vol.size_gb, type=vol.type,
+                    encrypted=vol.encrypted, iops=vol.iops, throughput=vol.throughput,
+                    tags={**tags, "Name": f"{name}-{vol.name}", "stackkit:mount_point": vol.mount_point},
+                    # data: a config edit must never delete or replace it (protect), nor instance termination
+                    opts=pulumi.ResourceOptions(parent=self, protect=True))
+                volume_id = volume.id
+            self.attachments.append(aws.ec2.VolumeAttachment(
+                f"{name}-{vol.name}", device_name=device, volume_id=volume_id, instance_id=self.ec2.id,
+                stop_instance_before_detaching=True,
+                # moving to a replacement instance: detach from the old one before attaching to the new one
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True)))
+            self.devices.append({"device": device, "mount_point": vol.mount_point, "volume": vol.name})
+
+    def finish(self, outputs: dict[str, pulumi.Input[object]] | None = None) -> None:
+        self.register_outputs({"id": self.ec2.id, "private_ip": self.ec2.private_ip, "address": self.address,
+                               **(outputs or {})})

@@ -1,0 +1,167 @@
+"""The lifecycle commands of every instance, as pulumi-command remote.Command resources parented to their Instance.
+
+Per instance: setup; deploy|undeploy per app of its layers; configure; prepare|shutdown. The order and the re-run rules
+(docs/lifecycle.md) come from the graph built here:
+
+    ec2 ─ volumes/EIP ─ setup ─ deploy(app, batch k) ─ … ─ members-ready (barrier) ─ configure ─ shutdown ─ LB attachment
+
+- setup re-runs when its bundle (packages, scripts, volumes) changes (update) or the instance / setup_nonce changes (replace);
+- deploy re-runs on a new revision, environment, script or redeploy nonce (update; never undeploy); its delete is undeploy,
+  skipped when the instance itself goes away (deleted_with);
+- configure's triggers are the fingerprint of the state its layers watch: only a change there replaces (re-runs) it;
+- shutdown's create only prepares; its delete runs the layers' shutdown scripts while the host is still up: after the
+  survivors' configure (deletes run last), before volumes detach and the instance terminates (reverse dependency order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi_command import remote
+
+from stackkit.cluster.state import DatabaseFacts, InstanceFacts, fingerprint, redacted, secret_values, view, \
+    watched_instances
+from stackkit.components.instance import Instance
+from stackkit.config.load import Loaded
+from stackkit.lifecycle.bundle import RUN, bundle
+
+SECRET_OUTPUTS = ["stdout", "stderr"]
+
+
+@dataclass
+class Lifecycle:
+    setup: dict[str, remote.Command]
+    deploys: dict[tuple[str, str], remote.Command]
+    configure: dict[str, remote.Command]
+    shutdown: dict[str, remote.Command]
+    barrier: pulumi.Resource
+
+
+def deploy_batches(loaded: Loaded, app: str) -> list[list[str]]:
+    """Pure: the rolling-deploy batches of an app, layer by layer (app.layers order), instances sorted by name."""
+    cfg = loaded.config
+    seen: set[str] = set()
+    batches: list[list[str]] = []
+    for layer in cfg.apps[app].layers:
+        members = [n for n in cfg.layer_instances(layer) if n not in seen]
+        seen.update(members)
+        if not members:
+            continue
+        size = cfg.layers[layer].rolling.size(len(members))
+        batches.extend(members[i:i + size] for i in range(0, len(members), size))
+    return batches
+
+
+class _Builder:
+    def __init__(self, loaded: Loaded, instances: dict[str, Instance], dbs: dict[str, pulumi.Output[DatabaseFacts]],
+                 stack: pulumi.Resource) -> None:
+        self.loaded = loaded
+        self.instances = instances
+        self.dbs = dbs
+        self.stack = stack
+        self.secrets = secret_values(loaded)
+        self.facts = {n: pulumi.Output.all(i.ec2.id, i.ec2.private_ip, i.ec2.public_ip, i.elastic_ip).apply(
+            lambda a: InstanceFacts(id=a[0], private_ip=a[1], public_ip=a[2], elastic_ip=a[3]))
+            for n, i in instances.items()}
+        cfg = loaded.config
+        self.private_key = pulumi.Output.secret(cfg.stack.ssh_private_key.get_secret_value())
+
+    def connection(self, name: str) -> remote.ConnectionArgs:
+        return remote.ConnectionArgs(host=self.instances[name].address, user=self.loaded.config.stack.user,
+                                     private_key=self.private_key, dial_error_limit=60, per_dial_timeout=10)
+
+    def _guarded(self, text: str) -> Any:
+        """The bundle as a command input: a secret Output when it carries a secret value."""
+        return pulumi.Output.secret(text) if any(s in text for s in self.secrets) else text
+
+    def _stdin(self, name: str, members: list[str], make: Any) -> pulumi.Output[str]:
+        facts = [self.facts[m] for m in members]
+        dbs = sorted(self.dbs)
+        return pulumi.Output.all(*facts, *[self.dbs[d] for d in dbs]).apply(
+            lambda a: self._guarded(make(dict(zip(members, a[:len(members)], strict=True)),
+                                         dict(zip(dbs, a[len(members):], strict=True)))))
+
+    def command(self, name: str, suffix: str, *, create: str, delete: str | None, stdin: pulumi.Input[str],
+                triggers: list[Any], depends_on: list[pulumi.Resource], deleted_with: bool = True,
+                delete_before_replace: bool = False) -> remote.Command:
+        inst = self.instances[name]
+        return remote.Command(
+            f"{name}-{suffix}", connection=self.connection(name), create=create, delete=delete, stdin=stdin,
+            triggers=triggers, add_previous_output_in_env=False,
+            opts=pulumi.ResourceOptions(
+                parent=inst, depends_on=depends_on, additional_secret_outputs=SECRET_OUTPUTS,
+                deleted_with=inst.ec2 if deleted_with else None, delete_before_replace=delete_before_replace))
+
+    def build(self) -> Lifecycle:
+        loaded, cfg = self.loaded, self.loaded.config
+        setup: dict[str, remote.Command] = {}
+        for name, inst in self.instances.items():
+            def make_setup(f: dict, d: dict, name: str = name, inst: Instance = inst) -> str:
+                return bundle(loaded, name, {"setup": view(loaded, name, "setup", f, d)}, volumes=inst.devices)
+            deps: list[pulumi.Resource] = [*inst.attachments]
+            if inst.eip_association is not None:
+                deps.append(inst.eip_association)
+            setup[name] = self.command(
+                name, "setup", create=RUN.format(event="setup"), delete=None,
+                stdin=self._stdin(name, [name], make_setup),
+                triggers=[inst.ec2.id, cfg.instances[name].setup_nonce], depends_on=deps)
+
+        deploys: dict[tuple[str, str], remote.Command] = {}
+        for app in sorted(cfg.apps):
+            previous: list[pulumi.Resource] = []
+            for batch in deploy_batches(loaded, app):
+                current = []
+                for name in batch:
+                    def make_deploy(f: dict, d: dict, name: str = name, app: str = app) -> str:
+                        return bundle(loaded, name, {e: view(loaded, name, e, f, d, app=app)
+                                                     for e in ("deploy", "undeploy")}, app=app)
+                    cmd = self.command(
+                        name, f"deploy-{app}", create=RUN.format(event="deploy"), delete=RUN.format(event="undeploy"),
+                        stdin=self._stdin(name, [name], make_deploy), triggers=[self.instances[name].ec2.id],
+                        depends_on=[setup[name], *previous])
+                    deploys[(name, app)] = cmd
+                    current.append(cmd)
+                previous = current
+
+        barrier = pulumi.Stash(f"{cfg.stack.name}-members-ready", input=sorted(self.instances),
+                               opts=pulumi.ResourceOptions(parent=self.stack,
+                                                           depends_on=[*setup.values(), *deploys.values()]))
+
+        configure: dict[str, remote.Command] = {}
+        shutdown: dict[str, remote.Command] = {}
+        for name, inst in self.instances.items():
+            members = watched_instances(loaded, name)
+            if name not in members:
+                members = sorted([*members, name])
+
+            def make_configure(f: dict, d: dict, name: str = name) -> str:
+                return bundle(loaded, name, {"configure": view(loaded, name, "configure", f, d)})
+
+            def trigger(f: dict, d: dict, name: str = name) -> str:
+                return fingerprint(redacted(view(loaded, name, "configure", f, d), self.secrets))
+
+            facts = [self.facts[m] for m in members]
+            dbs = sorted(self.dbs)
+            state_hash = pulumi.Output.all(*facts, *[self.dbs[x] for x in dbs]).apply(
+                lambda a, members=members, trigger=trigger, dbs=dbs: trigger(
+                    dict(zip(members, a[:len(members)], strict=True)), dict(zip(dbs, a[len(members):], strict=True))))
+            configure[name] = self.command(
+                name, "configure", create=RUN.format(event="configure"), delete=None,
+                stdin=self._stdin(name, members, make_configure),
+                triggers=[state_hash, cfg.stack.configure_nonce], depends_on=[barrier])
+
+            def make_shutdown(f: dict, d: dict, name: str = name) -> str:
+                return bundle(loaded, name, {"shutdown": view(loaded, name, "shutdown", f, d)})
+            shutdown[name] = self.command(
+                name, "shutdown", create=RUN.format(event="prepare"), delete=RUN.format(event="shutdown"),
+                stdin=self._stdin(name, [name], make_shutdown),
+                triggers=[inst.ec2.id, *[a.id for a in inst.attachments]],
+                depends_on=[configure[name], *inst.attachments], deleted_with=False)
+        return Lifecycle(setup=setup, deploys=deploys, configure=configure, shutdown=shutdown, barrier=barrier)
+
+
+def add_lifecycle(loaded: Loaded, instances: dict[str, Instance], dbs: dict[str, pulumi.Output[DatabaseFacts]],
+                  stack: pulumi.Resource) -> Lifecycle:
+    return _Builder(loaded, instances, dbs, stack).build()

@@ -1,0 +1,150 @@
+"""stackkit:index:Stack — one environment in one region: network, key pair, IAM role, registered resources, and the
+Layer, Database, Instance and App components with their lifecycle. Everything is built from a validated `Loaded`."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from stackkit.cluster.state import DatabaseFacts
+from stackkit.components.app import App
+from stackkit.components.database import Database, DatabaseArgs
+from stackkit.components.instance import Instance, InstanceArgs, VolumeSpec
+from stackkit.components.layer import Layer, LayerArgs, ingress_rules
+from stackkit.components.lifecycle import Lifecycle, add_lifecycle
+from stackkit.components.network import Network, create_network
+from stackkit.config.load import Loaded
+
+
+class Stack(pulumi.ComponentResource):
+    network: Network
+    layers: dict[str, Layer]
+    databases: dict[str, Database]
+    instances: dict[str, Instance]
+    apps: dict[str, App]
+    lifecycle: Lifecycle
+
+    def __init__(self, loaded: Loaded, opts: pulumi.ResourceOptions | None = None) -> None:
+        cfg = loaded.config
+        name = cfg.stack.name
+        super().__init__("stackkit:index:Stack", name, None, opts)
+        self._name = name
+        self._loaded = loaded
+        self._child = pulumi.ResourceOptions(parent=self)
+        self.tags = {**cfg.stack.tags, "stackkit:stack": name}
+
+        self.network = create_network(name, cfg.stack.network, self.tags, self)
+        self._create_access()
+        self._create_layers()
+        self._create_registered()
+        self._create_databases()
+        self._create_instances()
+        db_facts = {n: pulumi.Output.all(d.endpoint, d.port).apply(lambda a: DatabaseFacts(endpoint=a[0], port=a[1]))
+                    for n, d in self.databases.items()}
+        self.lifecycle = add_lifecycle(loaded, self.instances, db_facts, self)
+        for lname, layer in self.layers.items():
+            for iname in cfg.layer_instances(lname):
+                layer.attach(iname, self.instances[iname].ec2.id, after=[self.lifecycle.shutdown[iname]])
+            layer.finish()
+        for iname, inst in self.instances.items():
+            inst.finish()
+        self.apps = {a: App(a, s, cfg.app_instances(a), opts=self._child) for a, s in sorted(cfg.apps.items())}
+        self.outputs = self._outputs()
+        self.register_outputs(self.outputs)
+
+    def _create_access(self) -> None:
+        cfg = self._loaded.config
+        name = self._name
+        self.key_pair = aws.ec2.KeyPair(f"{name}-key", public_key=cfg.stack.ssh_public_key,
+                                        tags={**self.tags, "Name": f"{name}-key"}, opts=self._child)
+        assume = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+        self.role = aws.iam.Role(f"{name}-instance", assume_role_policy=assume, tags=self.tags, opts=self._child)
+        aws.iam.RolePolicyAttachment(f"{name}-ssm", role=self.role.name,
+                                     policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", opts=self._child)
+        self.instance_profile = aws.iam.InstanceProfile(f"{name}-instance", role=self.role.name, opts=self._child)
+        self.ssh_group = aws.ec2.SecurityGroup(
+            f"{name}-ssh", vpc_id=self.network.vpc_id, description="stackkit: SSH from the admin CIDRs only",
+            ingress=[aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=22, to_port=22,
+                                                      cidr_blocks=[str(c) for c in cfg.stack.admin_cidrs],
+                                                      description="SSH from admin CIDRs")],
+            tags={**self.tags, "Name": f"{name}-ssh"}, opts=self._child)
+
+    def _create_layers(self) -> None:
+        loaded, cfg = self._loaded, self._loaded.config
+        self.layers = {
+            lname: Layer(lname, LayerArgs(spec=loaded.specs[lname], settings=settings, vpc_id=self.network.vpc_id,
+                                          public_subnet_ids=list(self.network.public_subnet_ids), tags=self.tags),
+                         opts=self._child)
+            for lname, settings in sorted(cfg.layers.items())}
+        groups = {n: la.security_group.id for n, la in self.layers.items()}
+        admin = [str(c) for c in cfg.stack.admin_cidrs]
+        for lname, layer in self.layers.items():
+            layer.add_ingress(ingress_rules(loaded.specs[lname], sorted(self.layers), admin), groups)
+
+    def _create_registered(self) -> None:
+        cfg = self._loaded.config
+        self.elastic_ips = {
+            n: aws.ec2.Eip(f"{self._name}-eip-{n}", domain="vpc", tags={**self.tags, "Name": n},
+                           opts=pulumi.ResourceOptions(parent=self, protect=True, import_=e.import_id))
+            for n, e in sorted(cfg.resources.elastic_ips.items())}
+        self.volumes = {}
+        for n, v in sorted(cfg.resources.volumes.items()):
+            az = v.az if v.az is not None else cfg.instances[v.instance].az
+            self.volumes[n] = aws.ebs.Volume(
+                f"{self._name}-volume-{n}", availability_zone=self.network.azs[az], size=v.size_gb, type=v.type,
+                encrypted=v.encrypted, iops=v.iops, tags={**self.tags, "Name": n, "stackkit:mount_point": v.mount_point},
+                opts=pulumi.ResourceOptions(parent=self, protect=True, import_=v.import_id))
+
+    def _create_databases(self) -> None:
+        cfg = self._loaded.config
+        self.databases = {
+            n: Database(n, DatabaseArgs(config=d, vpc_id=self.network.vpc_id,
+                                        private_subnet_ids=list(self.network.private_subnet_ids),
+                                        client_groups={la: self.layers[la].security_group.id
+                                                       for la in cfg.database_users(n)}, tags=self.tags),
+                        opts=self._child)
+            for n, d in sorted(cfg.resources.databases.items())}
+
+    def _create_instances(self) -> None:
+        loaded, cfg = self._loaded, self._loaded.config
+        self.instances = {}
+        for iname, inst in sorted(cfg.instances.items()):
+            vols: list[VolumeSpec] = []
+            for la in inst.layers:
+                over = cfg.layers[la].volumes
+                for v in loaded.specs[la].volumes:
+                    o = over.get(v.name)
+                    pick = (lambda k, v=v, o=o: getattr(o, k) if o is not None and getattr(o, k) is not None
+                            else getattr(v, k))
+                    vols.append(VolumeSpec(name=v.name, mount_point=v.mount_point, size_gb=pick("size_gb"),
+                                           type=pick("type"), encrypted=pick("encrypted"), iops=pick("iops"),
+                                           throughput=pick("throughput")))
+            for vname, rv in sorted(cfg.resources.volumes.items()):
+                if rv.instance == iname:
+                    vols.append(VolumeSpec(name=vname, mount_point=rv.mount_point, size_gb=rv.size_gb, type=rv.type,
+                                           encrypted=rv.encrypted, iops=rv.iops, registered=True))
+            self.instances[iname] = Instance(iname, InstanceArgs(
+                instance_type=inst.type, os=cfg.stack.os, subnet_id=self.network.public_subnet_ids[inst.az],
+                availability_zone=self.network.azs[inst.az],
+                security_group_ids=[self.ssh_group.id, *[self.layers[la].security_group.id for la in inst.layers]],
+                key_name=self.key_pair.key_name, instance_profile=self.instance_profile.name,
+                hostname=cfg.hostname(iname), root_volume_gb=inst.root_volume_gb, volumes=vols,
+                registered_volume_ids={n: v.id for n, v in self.volumes.items()},
+                elastic_ip=self.elastic_ips.get(inst.elastic_ip) if inst.elastic_ip else None,
+                auto_elastic_ip=any(cfg.layers[la].elastic_ips for la in inst.layers),
+                tags={**self.tags, "stackkit:layers": ",".join(inst.layers)}), opts=self._child)
+
+    def _outputs(self) -> dict[str, pulumi.Input[object]]:
+        out: dict[str, pulumi.Input[object]] = {
+            "instances": {n: {"address": i.address, "private_ip": i.ec2.private_ip}
+                          for n, i in self.instances.items()},
+        }
+        lbs = {n: la.load_balancer.dns_name for n, la in self.layers.items() if la.load_balancer is not None}
+        if lbs:
+            out["load_balancers"] = lbs
+        if self.databases:
+            out["databases"] = {n: d.endpoint for n, d in self.databases.items()}
+        return out

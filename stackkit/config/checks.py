@@ -1,0 +1,175 @@
+"""Cross-reference checks over a validated StackConfig and the layer specs: one 'path: problem; fix' line each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from stackkit.config.attributes import deep_merge, lookup
+from stackkit.config.instance_types import vcpus
+from stackkit.config.layerspec import LayerSpec
+from stackkit.config.models import StackConfig
+
+Check = Callable[[StackConfig, dict[str, LayerSpec]], Iterator[str]]
+
+
+def _known(names: object) -> str:
+    return ", ".join(sorted(names))  # type: ignore[call-overload]
+
+
+def layers_exist(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
+    for name in cfg.layers:
+        if name not in specs:
+            yield f"layers.{name}: no layer folder layers/{name}/ (known: {_known(specs)})"
+
+
+def references(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
+    known = cfg.layers.keys()
+    for iname, inst in cfg.instances.items():
+        for i, layer in enumerate(inst.layers):
+            if layer not in known:
+                yield f"instances.{iname}.layers[{i}]: unknown layer '{layer}' (known: {_known(known)})"
+        if len(set(inst.layers)) != len(inst.layers):
+            yield f"instances.{iname}.layers: lists a layer twice"
+        if inst.az >= cfg.stack.network.az_count:
+            yield (f"instances.{iname}.az: {inst.az} is out of range: the stack spans {cfg.stack.network.az_count} AZs "
+                   f"(0-{cfg.stack.network.az_count - 1}); raise stack.network.az_count or pick another")
+        if inst.elastic_ip is not None and inst.elastic_ip not in cfg.resources.elastic_ips:
+            yield (f"instances.{iname}.elastic_ip: unknown Elastic IP '{inst.elastic_ip}' "
+                   f"(registered: {_known(cfg.resources.elastic_ips) or 'none'}); add it under resources.elastic_ips")
+    for aname, app in cfg.apps.items():
+        for i, layer in enumerate(app.layers):
+            if layer not in known:
+                yield f"apps.{aname}.layers[{i}]: unknown layer '{layer}' (known: {_known(known)})"
+        if app.data_source is not None and app.data_source not in cfg.resources.databases:
+            yield (f"apps.{aname}.data_source: unknown database '{app.data_source}' "
+                   f"(registered: {_known(cfg.resources.databases) or 'none'}); add it under resources.databases")
+        for i, target in enumerate(app.redeploy.instances):
+            if target not in cfg.instances:
+                yield f"apps.{aname}.redeploy.instances[{i}]: unknown instance '{target}' (known: {_known(cfg.instances)})"
+            elif not set(cfg.instances[target].layers) & set(app.layers):
+                yield (f"apps.{aname}.redeploy.instances[{i}]: instance '{target}' carries none of the app's layers "
+                       f"({', '.join(app.layers)})")
+        if app.ssl is not None and not app.domains:
+            yield f"apps.{aname}.ssl: a certificate needs the domains it serves; add apps.{aname}.domains"
+    for vname, vol in cfg.resources.volumes.items():
+        if vol.instance not in cfg.instances:
+            yield f"resources.volumes.{vname}.instance: unknown instance '{vol.instance}' (known: {_known(cfg.instances)})"
+        elif vol.az is not None and vol.az != cfg.instances[vol.instance].az:
+            yield (f"resources.volumes.{vname}.az: the volume is in AZ {vol.az} but instance '{vol.instance}' is in AZ "
+                   f"{cfg.instances[vol.instance].az}; an EBS volume attaches only within its AZ: move one of them")
+
+
+def volume_overrides(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
+    for lname, layer in cfg.layers.items():
+        spec = specs.get(lname)
+        if spec is None:
+            continue
+        for vname in layer.volumes:
+            if spec.volume(vname) is None:
+                yield (f"layers.{lname}.volumes.{vname}: layer {lname} has no volume '{vname}' "
+                       f"(its volumes: {_known(v.name for v in spec.volumes) or 'none'})")
+        if layer.load_balancer is not None and spec.load_balancer is None:
+            yield f"layers.{lname}.load_balancer: layer {lname} cannot sit behind a load balancer (no load_balancer in its layer.yaml)"
+
+
+def elastic_ips(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
+    claimed: dict[str, str] = {}
+    for iname in sorted(cfg.instances):
+        eip = cfg.instances[iname].elastic_ip
+        if eip is None:
+            continue
+        if eip in claimed:
+            yield (f"instances.{iname}.elastic_ip: Elastic IP '{eip}' is already claimed by instances.{claimed[eip]}; "
+                   "an Elastic IP belongs to one instance")
+        else:
+            claimed[eip] = iname
+
+
+def load_balancers(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
+    for lname, layer in cfg.layers.items():
+        if layer.load_balancer is not None and not cfg.layer_instances(lname):
+            yield (f"layers.{lname}.load_balancer: the layer has a load balancer but no instance carries it; "
+                   f"add an instance with layers: [{lname}] or remove load_balancer")
+
+
+def hostnames(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
+    seen: dict[str, str] = {}
+    for iname in sorted(cfg.instances):
+        host = cfg.hostname(iname)
+        if host in seen:
+            yield f"instances.{iname}.hostname: '{host}' is already the hostname of instances.{seen[host]}; hostnames are unique"
+        else:
+            seen[host] = iname
+
+
+def ports(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
+    for iname, inst in cfg.instances.items():
+        layers = [la for la in inst.layers if la in specs]
+        for i, a in enumerate(layers):
+            for b in layers[i + 1:]:
+                for pa in specs[a].ports:
+                    for pb in specs[b].ports:
+                        if pa.overlaps(pb):
+                            yield (f"instances.{iname}.layers: layers {a} and {b} both want port {pa.label}/{pa.protocol} "
+                                   f"({b}: {pb.label}); put them on different instances")
+
+
+def volumes_per_instance(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
+    for iname, inst in cfg.instances.items():
+        mounts: dict[str, str] = {}
+        for la in inst.layers:
+            for vol in specs[la].volumes if la in specs else []:
+                owner = f"layer {la} volume {vol.name}"
+                if vol.mount_point in mounts:
+                    yield f"instances.{iname}.layers: {owner} and {mounts[vol.mount_point]} both mount {vol.mount_point}"
+                mounts[vol.mount_point] = owner
+        for vname, vol in sorted(cfg.resources.volumes.items()):
+            if vol.instance == iname:
+                if vol.mount_point in mounts:
+                    yield (f"resources.volumes.{vname}.mount_point: {vol.mount_point} is already the mount point of "
+                           f"{mounts[vol.mount_point]} on instance {iname}")
+                mounts[vol.mount_point] = f"resources.volumes.{vname}"
+
+
+def databases(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
+    for dname in cfg.resources.databases:
+        if not cfg.database_users(dname):
+            yield (f"resources.databases.{dname}: used by no layer; set apps.<app>.data_source: {dname} "
+                   "or remove the database")
+
+
+def backends(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
+    for iname, inst in cfg.instances.items():
+        for la in inst.layers:
+            spec = specs.get(la)
+            if spec is None or spec.backends is None:
+                continue
+            attrs = merged_attributes(cfg, specs, iname)
+            value = lookup(attrs, spec.backends.attribute)
+            if value == "auto" and vcpus(inst.type) is None:
+                yield (f"instances.{iname}.type: the vCPU count of '{inst.type}' is unknown to stackkit, so "
+                       f"{spec.backends.attribute}: auto cannot be worked out; set instances.{iname}.attributes."
+                       f"{spec.backends.attribute} to a number")
+            elif value != "auto" and not (isinstance(value, int) and 1 <= value <= 18):
+                yield (f"instances.{iname}: attribute {spec.backends.attribute} is {value!r}; it must be 'auto' or a "
+                       "number from 1 to 18 (ports 8081-8098)")
+
+
+CHECKS: tuple[Check, ...] = (layers_exist, references, volume_overrides, elastic_ips, load_balancers, hostnames, ports,
+                             volumes_per_instance, databases, backends)
+
+
+def run_checks(cfg: StackConfig, specs: dict[str, LayerSpec]) -> list[str]:
+    return [problem for check in CHECKS for problem in check(cfg, specs)]
+
+
+def merged_attributes(cfg: StackConfig, specs: dict[str, LayerSpec], instance: str) -> dict:
+    """Layer defaults < stack < layer settings < instance, over the instance's layers in their listed order."""
+    inst = cfg.instances[instance]
+    layers = [la for la in inst.layers if la in specs]
+    return deep_merge(
+        *(specs[la].attributes for la in layers),
+        cfg.stack.attributes,
+        *(cfg.layers[la].attributes for la in layers if la in cfg.layers),
+        inst.attributes,
+    )

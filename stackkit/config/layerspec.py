@@ -1,0 +1,145 @@
+"""A layer's own metadata: layers/<name>/layer.yaml, validated strictly.
+
+A layer describes itself (Ansible role / OpsWorks layer style): packages, ports and who may reach them, what cluster state it
+watches, its volumes, its templates and its attribute defaults. Scripts are the `<event>.sh.j2` files beside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+EVENTS = ("setup", "deploy", "configure", "undeploy", "shutdown")
+Event = Literal["setup", "deploy", "configure", "undeploy", "shutdown"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class FromLayers(_Strict):
+    layers: list[str] = Field(min_length=1)
+
+
+PortFrom = Literal["internet", "admin", "local", "stack"] | FromLayers
+
+
+class Port(_Strict):
+    port: int = Field(ge=1, le=65535)
+    to_port: int | None = Field(default=None, ge=1, le=65535)
+    protocol: Literal["tcp", "udp"] = "tcp"
+    from_: PortFrom = Field(alias="from")
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _range(self) -> Port:
+        if self.to_port is not None and self.to_port < self.port:
+            raise ValueError(f"to_port {self.to_port} is below port {self.port}")
+        return self
+
+    @property
+    def last(self) -> int:
+        return self.to_port or self.port
+
+    def overlaps(self, other: Port) -> bool:
+        return self.protocol == other.protocol and self.port <= other.last and other.port <= self.last
+
+    @property
+    def label(self) -> str:
+        return f"{self.port}" if self.to_port is None else f"{self.port}-{self.to_port}"
+
+
+VolumeType = Literal["gp3", "gp2", "io1", "io2", "st1", "sc1"]
+
+
+class LayerVolume(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    mount_point: str = Field(pattern=r"^/[^\s]*$")
+    size_gb: int = Field(ge=1, le=16384)
+    type: VolumeType = "gp3"
+    encrypted: bool = True
+    iops: int | None = None
+    throughput: int | None = None
+
+
+class LayerLoadBalancer(_Strict):
+    port: int = Field(ge=1, le=65535)
+    health_check_path: str = "/"
+
+
+class Backends(_Strict):
+    attribute: str
+
+
+class User(_Strict):
+    name: str = Field(pattern=r"^[a-z_][a-z0-9_-]*$")
+    home: str | None = None
+    system: bool = True
+    shell: str = "/usr/sbin/nologin"
+
+
+class TemplateSpec(_Strict):
+    src: str
+    dest: str = Field(pattern=r"^/[^\s]*$")
+    events: list[Event] = Field(min_length=1)
+    mode: str | None = Field(default=None, pattern=r"^0[0-7]{3}$")
+    owner: str | None = None
+
+
+class LayerSpec(_Strict):
+    name: str = ""
+    description: str
+    packages: list[str] = []
+    watches: list[str] = []
+    tls: bool = False
+    ports: list[Port] = []
+    volumes: list[LayerVolume] = []
+    load_balancer: LayerLoadBalancer | None = None
+    backends: Backends | None = None
+    users: list[User] = []
+    templates: list[TemplateSpec] = []
+    attributes: dict[str, Any] = {}
+    scripts: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+    @property
+    def watches_all(self) -> bool:
+        return "*" in self.watches
+
+    def volume(self, name: str) -> LayerVolume | None:
+        return next((v for v in self.volumes if v.name == name), None)
+
+
+def load_layer_specs(layers_dir: Path) -> tuple[dict[str, LayerSpec], list[str]]:
+    """Read every layers/<name>/layer.yaml. Returns the specs and the problems found (with their file paths)."""
+    from pydantic import ValidationError
+    from ruamel.yaml import YAML, YAMLError
+
+    from stackkit.config.errors import format_validation_error
+
+    specs: dict[str, LayerSpec] = {}
+    problems: list[str] = []
+    yaml = YAML(typ="safe")
+    for path in sorted(layers_dir.glob("*/layer.yaml")):
+        name = path.parent.name
+        where = f"layers/{name}/layer.yaml"
+        try:
+            raw = yaml.load(path.read_text()) or {}
+        except YAMLError as exc:
+            problems.append(f"{where}: not valid YAML ({str(exc).splitlines()[0]})")
+            continue
+        if not isinstance(raw, dict):
+            problems.append(f"{where}: must be a mapping of layer settings")
+            continue
+        scripts = {e: f"{name}/{e}.sh.j2" for e in EVENTS if (path.parent / f"{e}.sh.j2").exists()}
+        try:
+            spec = LayerSpec.model_validate({**raw, "name": name, "scripts": scripts})
+        except ValidationError as exc:
+            problems.extend(format_validation_error(exc, where))
+            continue
+        for t in spec.templates:
+            if not (path.parent / t.src).exists():
+                problems.append(f"{where}: templates: {t.src} does not exist in layers/{name}/")
+        specs[name] = spec
+    return specs, problems

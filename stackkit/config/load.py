@@ -1,0 +1,120 @@
+"""Loading the stack config: raw Pulumi config in, a validated and cross-checked `Loaded` out, or one `ConfigError`
+listing every problem with its path. Nothing here registers a resource."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from stackkit.config.checks import merged_attributes, run_checks
+from stackkit.config.errors import format_validation_error
+from stackkit.config.layerspec import LayerSpec, load_layer_specs
+from stackkit.config.models import StackConfig
+from stackkit.errors import ConfigError
+
+NAMESPACE = "stackkit"
+KEYS = ("stack", "layers", "instances", "apps", "resources")
+LAYERS_DIR = Path(os.environ.get("STACKKIT_LAYERS_DIR") or Path(__file__).resolve().parent.parent.parent / "layers")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The validated stack: its config, the metadata of the layers it uses, and each instance's merged attributes."""
+
+    config: StackConfig
+    specs: dict[str, LayerSpec]
+    attrs: dict[str, dict[str, Any]] = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.config.stack.name
+
+
+def load(raw: Mapping[str, Any], secret_keys: Iterable[str] = (), source: str = "",
+         layers_dir: Path = LAYERS_DIR) -> Loaded:
+    """Validate `raw` ({'aws:region': ..., 'stackkit:stack': {...} or its JSON text, ...})."""
+    secret_keys = set(secret_keys)
+    problems: list[str] = []
+    data: dict[str, Any] = {}
+    for key, value in raw.items():
+        ns, _, name = key.partition(":")
+        if ns != NAMESPACE:
+            continue
+        if name not in KEYS:
+            problems.append(f"{key}: unknown config key (stackkit reads {', '.join(f'{NAMESPACE}:{k}' for k in KEYS)})")
+            continue
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                problems.append(f"{name}: must be a mapping (structured config), not the text {value[:40]!r}")
+                continue
+        data[name] = value
+    if raw.get("aws:region") is None:
+        problems.append("aws:region: required; add `aws:region: eu-west-1` (or your region) to the stack file")
+    else:
+        data["region"] = raw["aws:region"]
+
+    specs, spec_problems = load_layer_specs(layers_dir)
+    problems.extend(spec_problems)
+    try:
+        cfg = StackConfig.model_validate(data)
+    except ValidationError as exc:
+        found = [p for p in format_validation_error(exc, "", StackConfig) if not p.startswith("region: required")]
+        found = [p.replace(": required; add it", f": required; add `{NAMESPACE}:" + p.split(":")[0] + ":` to the stack file")
+                 if ":" in p and "." not in p.split(":")[0] and p.split(":")[0] in KEYS else p for p in found]
+        raise ConfigError(problems + found, source) from None
+    if problems:
+        raise ConfigError(problems, source)
+
+    problems.extend(run_checks(cfg, specs))
+    problems.extend(_plaintext_secrets(cfg, secret_keys))
+    if problems:
+        raise ConfigError(problems, source)
+    used = {la: specs[la] for la in sorted(cfg.layers)}
+    attrs = {name: merged_attributes(cfg, used, name) for name in sorted(cfg.instances)}
+    return Loaded(config=cfg, specs=used, attrs=attrs)
+
+
+def _secret_paths(model: BaseModel, path: str) -> Iterator[str]:
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        yield from _secret_values(value, f"{path}.{name}")
+
+
+def _secret_values(value: Any, path: str) -> Iterator[str]:
+    if isinstance(value, SecretStr):
+        yield path
+    elif isinstance(value, BaseModel):
+        yield from _secret_paths(value, path)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _secret_values(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _secret_values(v, f"{path}[{i}]")
+
+
+def _plaintext_secrets(cfg: StackConfig, secret_keys: set[str]) -> Iterator[str]:
+    for key in KEYS:
+        for path in _secret_values(getattr(cfg, key), key):
+            if f"{NAMESPACE}:{key}" not in secret_keys:
+                yield (f"{path}: is plaintext in the stack file; store it encrypted: "
+                       f"pulumi config set --secret --path '{NAMESPACE}:{path}' <value>")
+
+
+def from_pulumi() -> Loaded:
+    """Load from the running Pulumi program's config (real engine or mocks)."""
+    import pulumi
+    from pulumi.runtime import config as rc
+
+    merged = {**rc.get_config_env(), **rc.CONFIG.get()}
+    raw = {k: v for k, v in merged.items() if k.startswith(f"{NAMESPACE}:") or k == "aws:region"}
+    secret = {k for k in raw if rc.is_config_secret(k)}
+    return load(raw, secret, source=f"Pulumi.{pulumi.get_stack()}.yaml")

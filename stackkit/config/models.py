@@ -1,0 +1,250 @@
+"""The stack config: what a Pulumi.<stack>.yaml holds under the `stackkit:` namespace, as strict pydantic models.
+
+Five keys: `stackkit:stack`, `stackkit:layers`, `stackkit:instances`, `stackkit:apps`, `stackkit:resources`.
+Every model refuses unknown keys. Secret fields are `SecretStr`: the loader checks they come from Pulumi secure values.
+"""
+
+from __future__ import annotations
+
+import re
+from ipaddress import IPv4Network
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator, model_validator
+
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
+Nonce = int | str
+OS_USERS = {"debian-12": "admin", "ubuntu-24.04": "ubuntu"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --- stack -------------------------------------------------------------------------------------------------------------
+
+class Network(_Strict):
+    vpc_cidr: IPv4Network = IPv4Network("10.0.0.0/16")
+    az_count: int = Field(default=2, ge=2, le=6)
+    vpc_id: str | None = Field(default=None, pattern=r"^vpc-[0-9a-f]+$")
+    public_subnet_ids: list[str] = []
+    private_subnet_ids: list[str] = []
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _size(cls, v: IPv4Network) -> IPv4Network:
+        if v.prefixlen > 20:
+            raise ValueError(f"{v} is too small; use a /20 or larger (e.g. 10.0.0.0/16)")
+        return v
+
+    @model_validator(mode="after")
+    def _existing(self) -> Network:
+        if self.vpc_id:
+            for key in ("public_subnet_ids", "private_subnet_ids"):
+                if len(getattr(self, key)) < self.az_count:
+                    raise ValueError(
+                        f"an existing VPC needs {key} with one subnet per AZ ({self.az_count}, network.az_count)")
+        elif self.public_subnet_ids or self.private_subnet_ids:
+            raise ValueError("subnet ids are only used with an existing VPC: set vpc_id, or remove them")
+        return self
+
+
+class StackSettings(_Strict):
+    name: Name
+    os: Literal["debian-12", "ubuntu-24.04"] = "debian-12"
+    ssh_user: str | None = None
+    ssh_public_key: str = Field(pattern=r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$")
+    ssh_private_key: SecretStr
+    admin_cidrs: list[IPv4Network] = Field(min_length=1)
+    network: Network = Network()
+    attributes: dict[str, Any] = {}
+    configure_nonce: Nonce = 0
+    tags: dict[str, str] = {}
+
+    @property
+    def user(self) -> str:
+        return self.ssh_user or OS_USERS[self.os]
+
+    @field_validator("admin_cidrs")
+    @classmethod
+    def _no_world(cls, v: list[IPv4Network]) -> list[IPv4Network]:
+        for net in v:
+            if net.prefixlen == 0:
+                raise ValueError(f"{net} would open SSH to the whole internet; list your office/VPN ranges instead")
+        return v
+
+
+# --- layers ------------------------------------------------------------------------------------------------------------
+
+class LoadBalancer(_Strict):
+    listener_port: int = Field(default=80, ge=1, le=65535)
+    certificate_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:acm:")
+    health_check_path: str | None = None
+    deregistration_delay: int = Field(default=30, ge=0, le=3600)
+
+
+class VolumeOverride(_Strict):
+    size_gb: int | None = Field(default=None, ge=1, le=16384)
+    type: Literal["gp3", "gp2", "io1", "io2", "st1", "sc1"] | None = None
+    iops: int | None = None
+    throughput: int | None = None
+    encrypted: bool | None = None
+
+
+class Rolling(_Strict):
+    batch: int | Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]?%$|^100%$")] = 1
+
+    def size(self, members: int) -> int:
+        if isinstance(self.batch, int):
+            return max(1, min(self.batch, members or 1))
+        pct = int(self.batch.rstrip("%"))
+        return max(1, (members * pct) // 100)
+
+
+class LayerSettings(_Strict):
+    attributes: dict[str, Any] = {}
+    load_balancer: LoadBalancer | None = None
+    elastic_ips: bool = False
+    volumes: dict[str, VolumeOverride] = {}
+    rolling: Rolling = Rolling()
+
+
+# --- instances ---------------------------------------------------------------------------------------------------------
+
+class InstanceSettings(_Strict):
+    layers: list[str] = Field(min_length=1)
+    type: str = Field(default="t3.small", pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+    az: int = Field(default=0, ge=0)
+    hostname: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,62}$")
+    attributes: dict[str, Any] = {}
+    elastic_ip: str | None = None
+    setup_nonce: Nonce = 0
+    root_volume_gb: int = Field(default=16, ge=8, le=2048)
+
+
+# --- apps --------------------------------------------------------------------------------------------------------------
+
+class Source(_Strict):
+    type: Literal["git", "archive"] = "git"
+    url: str = Field(min_length=1)
+    revision: str | None = None
+
+    @model_validator(mode="after")
+    def _rev(self) -> Source:
+        if self.type == "git" and not self.revision:
+            raise ValueError("a git source needs a revision (a tag, branch or commit), e.g. revision: v1.2.0")
+        if self.type == "archive" and self.revision:
+            raise ValueError("an archive source has no revision: put the version in its URL")
+        return self
+
+
+class Ssl(_Strict):
+    certificate: str = Field(pattern=r"^-----BEGIN CERTIFICATE-----")
+    key: SecretStr
+    chain: str | None = None
+
+
+class Redeploy(_Strict):
+    nonce: Nonce = 0
+    instances: list[str] = []
+
+
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class AppSettings(_Strict):
+    source: Source
+    layers: list[str] = Field(min_length=1)
+    environment: dict[str, str] = {}
+    secret_environment: dict[str, SecretStr] = {}
+    domains: list[str] = []
+    ssl: Ssl | None = None
+    data_source: str | None = None
+    redeploy: Redeploy = Redeploy()
+
+    @field_validator("environment", "secret_environment")
+    @classmethod
+    def _env_names(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for k in v:
+            if not ENV_NAME.match(k):
+                raise ValueError(f"'{k}' is not a valid environment variable name (letters, digits, _)")
+        return v
+
+
+# --- registered resources ----------------------------------------------------------------------------------------------
+
+class VolumeResource(_Strict):
+    instance: str
+    mount_point: str = Field(pattern=r"^/[^\s]*$")
+    size_gb: int = Field(ge=1, le=16384)
+    type: Literal["gp3", "gp2", "io1", "io2", "st1", "sc1"] = "gp3"
+    encrypted: bool = True
+    iops: int | None = None
+    az: int | None = Field(default=None, ge=0)
+    import_id: str | None = Field(default=None, pattern=r"^vol-[0-9a-f]+$")
+
+
+class ElasticIpResource(_Strict):
+    import_id: str | None = Field(default=None, pattern=r"^eipalloc-[0-9a-f]+$")
+
+
+class DatabaseResource(_Strict):
+    engine: Literal["postgres", "mysql", "mariadb"] = "postgres"
+    engine_version: str = "16"
+    instance_class: str = Field(default="db.t4g.small", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    allocated_storage_gb: int = Field(default=20, ge=20, le=65536)
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+    username: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
+    password: SecretStr
+    multi_az: bool = False
+    backup_retention_days: int = Field(default=7, ge=0, le=35)
+    deletion_protection: bool = True
+    final_snapshot: bool = True
+
+    @property
+    def port(self) -> int:
+        return 5432 if self.engine == "postgres" else 3306
+
+    @field_validator("password")
+    @classmethod
+    def _pw(cls, v: SecretStr) -> SecretStr:
+        if len(v.get_secret_value()) < 8:
+            raise ValueError("must be at least 8 characters (RDS refuses shorter master passwords)")
+        return v
+
+
+class Resources(_Strict):
+    volumes: dict[Name, VolumeResource] = {}
+    elastic_ips: dict[Name, ElasticIpResource] = {}
+    databases: dict[Name, DatabaseResource] = {}
+
+
+# --- the whole stack ---------------------------------------------------------------------------------------------------
+
+class StackConfig(_Strict):
+    """Everything under `stackkit:` plus the region. Built and cross-checked by `stackkit.config.load`."""
+
+    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    stack: StackSettings
+    layers: dict[Name, LayerSettings] = Field(min_length=1)
+    instances: dict[Name, InstanceSettings] = Field(min_length=1)
+    apps: dict[Name, AppSettings] = {}
+    resources: Resources = Resources()
+
+    def hostname(self, instance: str) -> str:
+        return self.instances[instance].hostname or instance
+
+    def layer_instances(self, layer: str) -> list[str]:
+        return sorted(n for n, i in self.instances.items() if layer in i.layers)
+
+    def app_instances(self, app: str) -> list[str]:
+        layers = set(self.apps[app].layers)
+        return sorted(n for n, i in self.instances.items() if layers & set(i.layers))
+
+    def instance_apps(self, instance: str) -> list[str]:
+        layers = set(self.instances[instance].layers)
+        return sorted(a for a, s in self.apps.items() if layers & set(s.layers))
+
+    def database_users(self, database: str) -> list[str]:
+        """Layers that use a database: the layers of the apps whose data_source it is."""
+        return sorted({la for a in self.apps.values() if a.data_source == database for la in a.layers})

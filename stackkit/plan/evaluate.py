@@ -1,0 +1,151 @@
+"""Evaluate the Pulumi program (__main__.py) for a stack file under Pulumi's own mock runtime: no AWS account, no
+Pulumi CLI. The result is every resource the engine would receive, with its wire-format inputs and its options.
+
+The tests, the offline `plan`, the lifecycle diff and `stackkit local` all use this one evaluator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stackkit.config.stackfile import StackFile, read_stack_file
+from stackkit.errors import ConfigError, PlanError
+from stackkit.plan.mocks import SECRET_SIG, Registration, RecordingMonitor, StackkitMocks
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+PROGRAM = ROOT / "__main__.py"
+PROJECT = "stackkit"
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        if SECRET_SIG in value:
+            return "[secret]"
+        return {k: _redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    return value
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, dict):
+        if SECRET_SIG in value:
+            return _unwrap(value.get("value"))
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    return value
+
+
+@dataclass
+class Resource:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]                      # wire format, secrets replaced by "[secret]"
+    options: dict[str, Any]
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    id: str = ""
+    state: dict[str, Any] = field(default_factory=dict, repr=False)
+    secret_inputs: dict[str, Any] = field(default_factory=dict, repr=False)   # the real values: internal only
+
+    @property
+    def dependencies(self) -> set[str]:
+        deps = set(self.options["dependsOn"])
+        for urns in self.property_dependencies.values():
+            deps.update(urns)
+        return deps
+
+    def to_json(self) -> dict[str, Any]:
+        return {"urn": self.urn, "type": self.type, "name": self.name, "parent": self.parent or None,
+                "custom": self.custom, "inputs": self.inputs, "options": self.options}
+
+
+@dataclass
+class Plan:
+    stack: str
+    project: str
+    resources: list[Resource]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stack": self.stack, "project": self.project, "resources": [r.to_json() for r in self.resources]}
+
+    def by_urn(self) -> dict[str, Resource]:
+        return {r.urn: r for r in self.resources}
+
+    def of_type(self, typ: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == typ]
+
+    def named(self, name: str, typ: str | None = None) -> Resource:
+        found = [r for r in self.resources if r.name == name and (typ is None or r.type == typ)]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources named {name!r}" + (f" of type {typ}" if typ else ""))
+        return found[0]
+
+
+def evaluate(stack: str | Path | StackFile, *, overrides: dict[str, Any] | None = None,
+             addresses: dict[str, tuple[str, str]] | None = None, program: Path = PROGRAM) -> Plan:
+    """Run the program for a stack file under mocks.
+
+    `stack` is a stack name (Pulumi.<stack>.yaml at the repo root), a path, or a read StackFile. `overrides` replaces
+    whole config keys ({'stackkit:instances': {...}}); `addresses` pins instances' (private, public) IPs.
+    """
+    sf = stack if isinstance(stack, StackFile) else read_stack_file(
+        Path(stack) if isinstance(stack, Path) or str(stack).endswith(".yaml") else ROOT / f"Pulumi.{stack}.yaml")
+    config = copy.deepcopy(sf.config)
+    config.update(overrides or {})
+    region = str(config.get("aws:region", "us-east-1"))
+    return _run(sf.stack, config, sf.secret_keys, region, addresses, program, str(sf.path))
+
+
+def _run(stack: str, config: dict[str, Any], secret_keys: frozenset[str], region: str,
+         addresses: dict[str, tuple[str, str]] | None, program: Path, source: str) -> Plan:
+    import pulumi
+    from pulumi.runtime import mocks as pm
+    from pulumi.runtime import settings
+    from pulumi.runtime.config import set_all_config
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    settings.reset_options(project=PROJECT, stack=stack, preview=False)
+    wire = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    set_all_config(wire, sorted(secret_keys))
+    mocks = StackkitMocks(region, addresses)
+    monitor = RecordingMonitor(mocks)
+    pm.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    try:
+        settings.SETTINGS.rpc_manager.clear()
+        settings.SETTINGS.outputs.clear()
+        from pulumi.runtime.sync_await import _sync_await
+        from pulumi.runtime.stack import run_pulumi_func
+
+        def main() -> None:
+            runpy.run_path(str(program), run_name="__main__")
+
+        _sync_await(run_pulumi_func(main))
+    except SystemExit as exc:
+        raise PlanError(f"{source}: the program stopped (exit {exc.code}); see the problems above") from None
+    except ConfigError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - surfaced with the stack name
+        if isinstance(exc, pulumi.RunError) or "ConfigError" in type(exc).__name__:
+            raise PlanError(f"{source}: {exc}") from None
+        raise
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    return Plan(stack=stack, project=PROJECT, resources=[_resource(r) for r in monitor.registrations])
+
+
+def _resource(r: Registration) -> Resource:
+    return Resource(urn=r.urn, type=r.type, name=r.name, parent=r.parent, custom=r.custom,
+                    inputs=_redact(r.inputs), options=r.options, property_dependencies=r.property_dependencies,
+                    id=r.id, state=r.state, secret_inputs=_unwrap(r.inputs))

@@ -1,0 +1,125 @@
+"""Pulumi's mock runtime, set up for stackkit: deterministic fake ids and addresses, and a monitor that records every
+RegisterResource request (inputs in wire format, and the options mocks never see: protect, dependsOn, deletedWith...).
+
+Addresses derive from the resource name only, so adding an instance never changes another one's address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pm
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def _h(*parts: str) -> int:
+    return int(hashlib.sha256("/".join(parts).encode()).hexdigest()[:12], 16)
+
+
+def fake_ip(network: str, *parts: str) -> str:
+    net = ipaddress.ip_network(network)
+    return str(net.network_address + 10 + _h(*parts) % (net.num_addresses - 20))
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]            # wire format, secrets kept (marked) — internal only
+    options: dict[str, Any]
+    property_dependencies: dict[str, list[str]]
+    id: str = ""
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+class StackkitMocks(pm.Mocks):
+    def __init__(self, region: str, addresses: dict[str, tuple[str, str]] | None = None) -> None:
+        self.region = region
+        self.addresses = addresses or {}    # instance name -> (private ip, public ip): `stackkit local` sets these
+
+    def call(self, args: pm.MockCallArgs) -> tuple[dict, list | None]:
+        tok = args.token
+        if tok == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            names = [f"{self.region}{c}" for c in "abc"]
+            return {"names": names, "zoneIds": [f"{self.region[:3]}{self.region[-1]}-az{i + 1}" for i in range(3)],
+                    "id": self.region, "state": "available"}, []
+        if tok == "aws:ec2/getAmi:getAmi":
+            pattern = args.args["filters"][0]["values"][0]
+            return {"id": f"ami-{_h(self.region, pattern):012x}"[:21], "architecture": args.args["filters"][1]["values"][0],
+                    "name": pattern.replace("*", "20261101-1234")}, []
+        if tok == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}, []
+        return {}, []
+
+    def new_resource(self, args: pm.MockResourceArgs) -> tuple[str, dict]:
+        typ, name, inputs = args.typ, args.name, dict(args.inputs)
+        short = typ.split(":")[-1].lower()
+        rid = args.resource_id or f"{short[:8]}-{_h(typ, name):012x}"
+        state: dict[str, Any] = {}
+        if typ == "aws:ec2/instance:Instance":
+            private, public = self.addresses.get(name, (fake_ip("10.0.0.0/8", "private", name),
+                                                        fake_ip("100.64.0.0/10", "public", name)))
+            rid = f"i-{_h(typ, name):017x}"[:19]
+            state = {"privateIp": private, "publicIp": public, "arn": f"arn:aws:ec2:{self.region}::instance/{rid}"}
+        elif typ == "aws:ec2/eip:Eip":
+            owner = name.removesuffix("-eip")
+            public = self.addresses.get(owner, (None, fake_ip("100.64.0.0/10", "eip", name)))[1]
+            state = {"publicIp": public, "allocationId": f"eipalloc-{_h(name):012x}"}
+        elif typ == "aws:ec2/keyPair:KeyPair":
+            state = {"keyName": name}
+        elif typ in ("aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"):
+            state = {"name": name, "arn": f"arn:aws:iam::123456789012:role/{name}"}
+        elif typ == "aws:rds/instance:Instance":
+            state = {"address": f"{name}.c{_h(name) % 10**10:010d}.{self.region}.rds.amazonaws.com",
+                     "port": inputs.get("port", 5432), "endpoint": f"{name}.rds:{inputs.get('port', 5432)}"}
+        elif typ == "aws:rds/subnetGroup:SubnetGroup":
+            state = {"name": name}
+        elif typ.startswith("aws:lb/"):
+            state = {"arn": f"arn:aws:elasticloadbalancing:{self.region}:123456789012:{short}/{name}/{_h(name):x}",
+                     "dnsName": f"{name}-{_h(name) % 10**9}.{self.region}.elb.amazonaws.com"}
+        elif typ == "pulumi:index:Stash":
+            state = {"output": inputs.get("input")}
+        elif typ == "command:remote:Command":
+            state = {"stdout": "", "stderr": ""}
+        return rid, {**inputs, **state}
+
+
+class RecordingMonitor(pm.MockMonitor):
+    """Keeps every RegisterResource request, in registration order."""
+
+    def __init__(self, mocks: pm.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        inputs = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
+        options = {
+            "protect": bool(request.protect),
+            "dependsOn": sorted(request.dependencies),
+            "deletedWith": request.deletedWith or None,
+            "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+            "ignoreChanges": sorted(request.ignoreChanges),
+            "replaceOnChanges": sorted(request.replaceOnChanges),
+            "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
+            "retainOnDelete": bool(request.retainOnDelete),
+            "importId": request.importId or None,
+        }
+        prop_deps = {k: sorted(v.urns) for k, v in request.propertyDependencies.items()}
+        reg = self.resources.get(response.urn)
+        self.registrations.append(Registration(
+            urn=response.urn, type=request.type, name=request.name, parent=request.parent, custom=bool(request.custom),
+            inputs=inputs, options=options, property_dependencies=prop_deps,
+            id=reg.id if reg else "", state=dict(reg.state) if reg else {}))
+        return response

@@ -1,0 +1,24 @@
+"""The Pulumi program: load and validate the config, then build the Stack. __main__.py calls `run()`."""
+
+from __future__ import annotations
+
+import sys
+
+import pulumi
+
+from stackkit.config.load import from_pulumi
+from stackkit.errors import ConfigError
+
+
+def run() -> None:
+    try:
+        loaded = from_pulumi()
+    except ConfigError as exc:
+        # one line per problem, no traceback; nothing has been registered yet
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(1) from None
+    from stackkit.components.stack import Stack
+
+    stack = Stack(loaded)
+    for key, value in stack.outputs.items():
+        pulumi.export(key, value)
