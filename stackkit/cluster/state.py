@@ -67,12 +67,12 @@ def instance_record(loaded: Loaded, name: str, facts: InstanceFacts) -> dict[str
 
 
 def watched_layers(loaded: Loaded, instance: str) -> list[str]:
-    """Layers whose membership this instance's configure depends on: what its layers watch, plus its own layers."""
+    """Layers whose membership this instance's configure depends on: what its layers watch (layer.yaml `watches`)."""
     cfg = loaded.config
     own = cfg.instances[instance].layers
     if any(loaded.specs[la].watches_all for la in own):
         return sorted(cfg.layers)
-    return sorted({w for la in own for w in loaded.specs[la].watches if w in cfg.layers} | set(own))
+    return sorted({w for la in own for w in loaded.specs[la].watches if w in cfg.layers})
 
 
 def watched_instances(loaded: Loaded, instance: str) -> list[str]:
@@ -105,6 +105,10 @@ def app_record(loaded: Loaded, app: str, instance: str) -> dict[str, Any]:
         "deployed_here": here,
         "redeploy_nonce": a.redeploy.nonce if (not a.redeploy.instances or instance in a.redeploy.instances) else 0,
     }
+
+
+def _without_revision(rec: dict[str, Any]) -> dict[str, Any]:
+    return {**rec, "source": {**rec["source"], "revision": None}, "redeploy_nonce": None}
 
 
 def databases_view(loaded: Loaded, instance: str, dbs: dict[str, DatabaseFacts],
@@ -161,7 +165,8 @@ def view(loaded: Loaded, instance: str, event: str, facts: dict[str, InstanceFac
         used = {cfg.apps[app].data_source} if cfg.apps[app].data_source else set()
         out["databases"] = databases_view(loaded, instance, dbs, only=used)
     elif event in MEMBER_EVENTS:
-        out["apps"] = {a: app_record(loaded, a, instance) for a in sorted(cfg.apps)}
+        # configure sees every app but not its revision: a deploy must not re-run configure across the stack
+        out["apps"] = {a: _without_revision(app_record(loaded, a, instance)) for a in sorted(cfg.apps)}
         out["databases"] = databases_view(loaded, instance, dbs)
     else:
         out["apps"] = {}
