@@ -162,7 +162,8 @@ def view(loaded: Loaded, instance: str, event: str, facts: dict[str, InstanceFac
         rec = app_record(loaded, app, instance)
         out["app"] = rec
         out["apps"] = {app: rec}
-        used = {cfg.apps[app].data_source} if cfg.apps[app].data_source else set()
+        source = cfg.apps[app].data_source
+        used = {source} if source else set()
         out["databases"] = databases_view(loaded, instance, dbs, only=used)
     elif event in MEMBER_EVENTS:
         # configure sees every app but not its revision: a deploy must not re-run configure across the stack

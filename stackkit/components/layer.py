@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from stackkit.config.layerspec import FromLayers, LayerSpec
+from stackkit.config.layerspec import FromLayers, LayerSpec, Port
 from stackkit.config.models import LayerSettings
 
 WORLD = "0.0.0.0/0"
@@ -36,16 +36,18 @@ def ingress_rules(spec: LayerSpec, stack_layers: list[str], admin_cidrs: list[st
     """Pure: the rules a layer's security group gets. `local` ports get none; layers absent from the stack are skipped."""
     rules: list[IngressRule] = []
     for p in spec.ports:
-        base = {"port": p.port, "to_port": p.last, "protocol": p.protocol, "description": p.description}
+        def rule(cidr: str | None = None, layer: str | None = None, p: Port = p) -> IngressRule:
+            return IngressRule(port=p.port, to_port=p.last, protocol=p.protocol, cidr=cidr, layer=layer,
+                               description=p.description)
         src = p.from_
         if src == "internet":
-            rules.append(IngressRule(cidr=WORLD, **base))
+            rules.append(rule(cidr=WORLD))
         elif src == "admin":
-            rules.extend(IngressRule(cidr=c, **base) for c in admin_cidrs)
+            rules.extend(rule(cidr=c) for c in admin_cidrs)
         elif src == "stack":
-            rules.extend(IngressRule(layer=la, **base) for la in stack_layers)
+            rules.extend(rule(layer=la) for la in stack_layers)
         elif isinstance(src, FromLayers):
-            rules.extend(IngressRule(layer=la, **base) for la in src.layers if la in stack_layers)
+            rules.extend(rule(layer=la) for la in src.layers if la in stack_layers)
     return rules
 
 

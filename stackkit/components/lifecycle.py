@@ -21,8 +21,15 @@ from typing import Any
 import pulumi
 from pulumi_command import remote
 
-from stackkit.cluster.state import DatabaseFacts, InstanceFacts, fingerprint, redacted, secret_values, view, \
-    watched_instances
+from stackkit.cluster.state import (
+    DatabaseFacts,
+    InstanceFacts,
+    fingerprint,
+    redacted,
+    secret_values,
+    view,
+    watched_instances,
+)
 from stackkit.components.instance import Instance
 from stackkit.config.load import Loaded
 from stackkit.lifecycle.bundle import RUN, bundle
@@ -76,12 +83,16 @@ class _Builder:
         """The bundle as a command input: a secret Output when it carries a secret value."""
         return pulumi.Output.secret(text) if any(s in text for s in self.secrets) else text
 
-    def _stdin(self, name: str, members: list[str], make: Any) -> pulumi.Output[str]:
-        facts = [self.facts[m] for m in members]
+    def _joined(self, members: list[str], make: Any) -> pulumi.Output[Any]:
+        """make(facts of `members`, facts of every database), once all of them are known."""
         dbs = sorted(self.dbs)
-        return pulumi.Output.all(*facts, *[self.dbs[d] for d in dbs]).apply(
-            lambda a: self._guarded(make(dict(zip(members, a[:len(members)], strict=True)),
-                                         dict(zip(dbs, a[len(members):], strict=True)))))
+
+        def call(a: list[Any]) -> Any:
+            return make(dict(zip(members, a[:len(members)], strict=True)), dict(zip(dbs, a[len(members):], strict=True)))
+        return pulumi.Output.all(*[self.facts[m] for m in members], *[self.dbs[d] for d in dbs]).apply(call)
+
+    def _stdin(self, name: str, members: list[str], make: Any) -> pulumi.Output[str]:
+        return self._joined(members, lambda f, d: self._guarded(make(f, d)))
 
     def command(self, name: str, suffix: str, *, create: str, delete: str | None, stdin: pulumi.Input[str],
                 triggers: list[Any], depends_on: list[pulumi.Resource], deleted_with: bool = True,
@@ -112,7 +123,7 @@ class _Builder:
         for app in sorted(cfg.apps):
             previous: list[pulumi.Resource] = []
             for batch in deploy_batches(loaded, app):
-                current = []
+                current: list[pulumi.Resource] = []
                 for name in batch:
                     def make_deploy(f: dict, d: dict, name: str = name, app: str = app) -> str:
                         return bundle(loaded, name, {e: view(loaded, name, e, f, d, app=app)
@@ -142,11 +153,7 @@ class _Builder:
             def trigger(f: dict, d: dict, name: str = name) -> str:
                 return fingerprint(redacted(view(loaded, name, "configure", f, d), self.secrets))
 
-            facts = [self.facts[m] for m in members]
-            dbs = sorted(self.dbs)
-            state_hash = pulumi.Output.all(*facts, *[self.dbs[x] for x in dbs]).apply(
-                lambda a, members=members, trigger=trigger, dbs=dbs: trigger(
-                    dict(zip(members, a[:len(members)], strict=True)), dict(zip(dbs, a[len(members):], strict=True))))
+            state_hash = self._joined(members, trigger)
             configure[name] = self.command(
                 name, "configure", create=RUN.format(event="configure"), delete=None,
                 stdin=self._stdin(name, members, make_configure),

@@ -4,6 +4,7 @@ Layer, Database, Instance and App components with their lifecycle. Everything is
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -48,7 +49,7 @@ class Stack(pulumi.ComponentResource):
             for iname in cfg.layer_instances(lname):
                 layer.attach(iname, self.instances[iname].ec2.id, after=[self.lifecycle.shutdown[iname]])
             layer.finish()
-        for iname, inst in self.instances.items():
+        for inst in self.instances.values():
             inst.finish()
         self.apps = {a: App(a, s, cfg.app_instances(a), opts=self._child) for a, s in sorted(cfg.apps.items())}
         self.outputs = self._outputs()
@@ -117,8 +118,9 @@ class Stack(pulumi.ComponentResource):
                 over = cfg.layers[la].volumes
                 for v in loaded.specs[la].volumes:
                     o = over.get(v.name)
-                    pick = (lambda k, v=v, o=o: getattr(o, k) if o is not None and getattr(o, k) is not None
-                            else getattr(v, k))
+
+                    def pick(k: str, v: Any = v, o: Any = o) -> Any:
+                        return getattr(o, k) if o is not None and getattr(o, k) is not None else getattr(v, k)
                     vols.append(VolumeSpec(name=v.name, mount_point=v.mount_point, size_gb=pick("size_gb"),
                                            type=pick("type"), encrypted=pick("encrypted"), iops=pick("iops"),
                                            throughput=pick("throughput")))

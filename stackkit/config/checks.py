@@ -69,7 +69,8 @@ def volume_overrides(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[
                 yield (f"layers.{lname}.volumes.{vname}: layer {lname} has no volume '{vname}' "
                        f"(its volumes: {_known(v.name for v in spec.volumes) or 'none'})")
         if layer.load_balancer is not None and spec.load_balancer is None:
-            yield f"layers.{lname}.load_balancer: layer {lname} cannot sit behind a load balancer (no load_balancer in its layer.yaml)"
+            yield (f"layers.{lname}.load_balancer: layer {lname} cannot sit behind a load balancer "
+                   "(its layer.yaml has no load_balancer); remove it")
 
 
 def elastic_ips(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
@@ -123,12 +124,12 @@ def volumes_per_instance(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Itera
                 if vol.mount_point in mounts:
                     yield f"instances.{iname}.layers: {owner} and {mounts[vol.mount_point]} both mount {vol.mount_point}"
                 mounts[vol.mount_point] = owner
-        for vname, vol in sorted(cfg.resources.volumes.items()):
-            if vol.instance == iname:
-                if vol.mount_point in mounts:
-                    yield (f"resources.volumes.{vname}.mount_point: {vol.mount_point} is already the mount point of "
-                           f"{mounts[vol.mount_point]} on instance {iname}")
-                mounts[vol.mount_point] = f"resources.volumes.{vname}"
+        for vname, rvol in sorted(cfg.resources.volumes.items()):
+            if rvol.instance == iname:
+                if rvol.mount_point in mounts:
+                    yield (f"resources.volumes.{vname}.mount_point: {rvol.mount_point} is already the mount point of "
+                           f"{mounts[rvol.mount_point]} on instance {iname}")
+                mounts[rvol.mount_point] = f"resources.volumes.{vname}"
 
 
 def databases(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:

@@ -59,8 +59,12 @@ class Step:
         return self.reason.startswith("BLOCKED")
 
     @property
+    def skipped(self) -> bool:
+        return self.type == "command:remote:Command" and self.phase == "delete" and self.runs is None
+
+    @property
     def label(self) -> str:
-        return f"{self.instance or '-'}: {self.event or self.name} ({self.op}{', skipped' if self.runs is None and self.type == 'command:remote:Command' and self.phase == 'delete' else ''})"
+        return f"{self.instance or '-'}: {self.event or self.name} ({self.op}{', skipped' if self.skipped else ''})"
 
 
 def _instance_of(r: Resource, plan: Plan) -> str | None:

@@ -157,8 +157,9 @@ class Runner:
             r = next((p for p in state.pending_deletes if p.urn == step.urn), None)
         if r is None:
             raise LocalError(f"{step.name}: no recorded resource for {step.op}")
-        self.log(f"{step.op:8} {step.type.split(':')[-1]:18} {step.name}"
-                 f"{'  -> ' + str(step.event) if step.event else ''}{'  (' + step.reason + ')' if step.reason and step.op != 'update' else ''}")
+        event = f"  -> {step.event}" if step.event else ""
+        why = f"  ({step.reason})" if step.reason and step.op != "update" else ""
+        self.log(f"{step.op:8} {step.type.split(':')[-1]:18} {step.name}{event}{why}")
         tail = ""
         if step.type == INSTANCE:
             tail = self._instance(step, r, state)
@@ -188,7 +189,8 @@ class Runner:
             self.fleet.boot(machine, state.addresses[machine])
             state.machines[r.name] = machine
         elif step.phase == "delete":
-            machine = state.retiring.pop(r.name, None) if step.op == "replace" else state.machines.pop(r.name, None)
+            table = state.retiring if step.op == "replace" else state.machines
+            machine = table.pop(r.name, "")
             if machine:
                 self.fleet.destroy(machine)
                 state.addresses.pop(machine, None)

@@ -16,7 +16,7 @@ from typing import Any
 
 from stackkit.config.stackfile import StackFile, read_stack_file
 from stackkit.errors import ConfigError, PlanError
-from stackkit.plan.mocks import SECRET_SIG, Registration, RecordingMonitor, StackkitMocks
+from stackkit.plan.mocks import SECRET_SIG, RecordingMonitor, Registration, StackkitMocks
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PROGRAM = ROOT / "__main__.py"
@@ -124,8 +124,8 @@ def _run(stack: str, config: dict[str, Any], secret_keys: frozenset[str], region
     try:
         settings.SETTINGS.rpc_manager.clear()
         settings.SETTINGS.outputs.clear()
-        from pulumi.runtime.sync_await import _sync_await
         from pulumi.runtime.stack import run_pulumi_func
+        from pulumi.runtime.sync_await import _sync_await
 
         def main() -> None:
             runpy.run_path(str(program), run_name="__main__")
