@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 def _extra_commands() -> list:
     """Sub-commands that live in their own modules (clone, graph, local), registered when present."""
     found = []
-    for module in ("stackkit.clone", "stackkit.graph", "stackkit.local.cli"):
+    for module in ("stackkit.clone", "stackkit.graph", "stackkit.docs", "stackkit.local.cli"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError:

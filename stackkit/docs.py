@@ -1,0 +1,93 @@
+"""`python -m stackkit docs [--check]`: regenerate what is derived from code and metadata — docs/layers.md from the
+layers' layer.yaml, and the production graph in README.md — or, with --check, fail if either is stale."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from stackkit.config.layerspec import LayerSpec, load_layer_specs
+from stackkit.config.load import LAYERS_DIR
+from stackkit.errors import StackkitError
+
+ROOT = Path(__file__).resolve().parent.parent
+BEGIN, END = "<!-- graph:production:begin -->", "<!-- graph:production:end -->"
+
+
+def _from(p: object) -> str:
+    src = getattr(p, "from_")
+    return src if isinstance(src, str) else "layers " + ", ".join(src.layers)
+
+
+def layer_section(spec: LayerSpec) -> str:
+    lines = [f"## {spec.name}", "", spec.description.strip(), ""]
+    lines.append(f"- packages: {', '.join(f'`{p}`' for p in spec.packages) or 'none'}")
+    lines.append(f"- watches: {', '.join(spec.watches) or 'nothing'} (configure re-runs when their members change)")
+    lines.append(f"- events with a script: {', '.join(e for e in spec.scripts) or 'none'}")
+    if spec.tls:
+        lines.append("- terminates TLS: receives the apps' SSL keys")
+    if spec.load_balancer:
+        lines.append(f"- can sit behind a load balancer: port {spec.load_balancer.port}, "
+                     f"health check `{spec.load_balancer.health_check_path}`")
+    if spec.ports:
+        lines += ["", "| port | protocol | from | what |", "|---|---|---|---|"]
+        lines += [f"| {p.label} | {p.protocol} | {_from(p)} | {p.description} |" for p in spec.ports]
+    if spec.volumes:
+        lines += ["", "| volume | mount point | size | type | encrypted |", "|---|---|---|---|---|"]
+        lines += [f"| {v.name} | `{v.mount_point}` | {v.size_gb} GB | {v.type} | {v.encrypted} |" for v in spec.volumes]
+    if spec.templates:
+        lines += ["", "| template | destination | events |", "|---|---|---|"]
+        lines += [f"| `{t.src}` | `{t.dest}` | {', '.join(t.events)} |" for t in spec.templates]
+    if spec.attributes:
+        lines += ["", "Attribute defaults (override per stack, layer or instance; see the layer's README):", "",
+                  "```json", json.dumps(spec.attributes, indent=2, sort_keys=True), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def layers_markdown(layers_dir: Path = LAYERS_DIR) -> str:
+    specs, problems = load_layer_specs(layers_dir)
+    if problems:
+        raise StackkitError("\n".join(problems))
+    head = ("# Layers\n\nGenerated from `layers/*/layer.yaml` by `python -m stackkit docs`; a test keeps it current.\n"
+            "Each layer's own README.md explains its attributes and scripts.\n\n")
+    return head + "\n".join(layer_section(s) for s in specs.values())
+
+
+def readme_with_graph(readme: str, graph_text: str) -> str:
+    if BEGIN not in readme or END not in readme:
+        raise StackkitError(f"README.md has no {BEGIN} ... {END} block for the production graph")
+    before, rest = readme.split(BEGIN, 1)
+    _, after = rest.split(END, 1)
+    return f"{before}{BEGIN}\n```mermaid\n{graph_text}```\n{END}{after}"
+
+
+def generated() -> dict[Path, str]:
+    from stackkit.graph import _load_file, graph
+
+    readme = (ROOT / "README.md").read_text()
+    return {
+        ROOT / "docs/layers.md": layers_markdown(),
+        ROOT / "README.md": readme_with_graph(readme, graph(_load_file(ROOT / "Pulumi.production.yaml"))),
+    }
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("docs", help="regenerate docs/layers.md and README's production graph (--check: fail if stale)")
+    p.add_argument("--check", action="store_true")
+
+    def run(args: argparse.Namespace) -> int:
+        stale = []
+        for path, text in generated().items():
+            if path.exists() and path.read_text() == text:
+                continue
+            if args.check:
+                stale.append(str(path.relative_to(ROOT)))
+            else:
+                path.write_text(text)
+                print(f"wrote {path.relative_to(ROOT)}")
+        if stale:
+            raise StackkitError(f"stale: {', '.join(stale)}; run `python -m stackkit docs`")
+        return 0
+
+    p.set_defaults(fn=run)
