@@ -1,0 +1,123 @@
+"""`python -m stackkit local up|down|status <stack>`: the stack on Debian 12 machines on this host (Linux, root)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from stackkit.errors import LocalError
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+DEFAULT_WORKDIR = Path(os.environ.get("STACKKIT_LOCAL_DIR", "/var/tmp/stackkit-local"))
+
+
+def _paths(args: argparse.Namespace) -> tuple[Path, Path, str]:
+    from stackkit.cli import _stack_path
+    from stackkit.config.stackfile import read_stack_file
+
+    stack_file = _stack_path(args.stack, args.config)
+    stack = read_stack_file(stack_file).stack
+    workdir = Path(args.workdir)
+    return stack_file, workdir / "state" / f"{stack}.json", stack
+
+
+def _fleet(workdir: Path):  # type: ignore[no-untyped-def]
+    from stackkit.local.machines import Fleet
+
+    return Fleet(workdir)
+
+
+def up(args: argparse.Namespace) -> int:
+    from stackkit.local.runner import Runner
+    from stackkit.local.ssh import run_remote
+
+    stack_file, state_path, stack = _paths(args)
+    fleet = _fleet(Path(args.workdir))
+    fleet.ensure_host()
+    fleet.base_tree()
+    runner = Runner(stack_file, fleet, state_path, run_remote)
+    report = runner.up()
+    ran = report.commands()
+    print(f"stackkit local: {stack} converged in {report.seconds:.0f} s; {len(ran)} lifecycle scripts ran")
+    for url in urls(state_path):
+        print(f"serving: {url}")
+    return 0
+
+
+def urls(state_path: Path) -> list[str]:
+    """The frontends' addresses from the recorded state: what `local up` serves."""
+    from stackkit.local.state import LocalState
+
+    state = LocalState.load(state_path, stack="")
+    out = []
+    for r in state.resources.values():
+        if r.type == "aws:ec2/instance:Instance" and "frontend" in str(r.inputs.get("tags", {}).get("stackkit:layers", "")):
+            machine = state.machines.get(r.name)
+            if machine and machine in state.addresses:
+                out.append(f"http://{state.addresses[machine]}/")
+    return sorted(out)
+
+
+def down(args: argparse.Namespace) -> int:
+    stack_file, state_path, stack = _paths(args)
+    fleet = _fleet(Path(args.workdir))
+    from stackkit.local.state import LocalState
+
+    state = LocalState.load(state_path, stack=stack)
+    for machine in sorted(set(state.machines.values()) | set(state.retiring.values())):
+        fleet.destroy(machine)
+    state_path.unlink(missing_ok=True)
+    if args.purge_volumes:
+        import shutil
+        for r in state.resources.values():
+            if r.type == "aws:ebs/volume:Volume":
+                shutil.rmtree(fleet.volume_dir(r.name), ignore_errors=True)
+    fleet.teardown()
+    print(f"stackkit local: {stack} is down" + ("" if args.purge_volumes else "; volumes kept (--purge-volumes removes them)"))
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    stack_file, state_path, stack = _paths(args)
+    from stackkit.local.state import LocalState
+
+    state = LocalState.load(state_path, stack=stack)
+    if not state.resources:
+        print(f"stackkit local: {stack} is not up")
+        return 0
+    fleet = _fleet(Path(args.workdir))
+    running = {s.name: s for s in fleet.status()}
+    for inst, machine in sorted(state.machines.items()):
+        s = running.get(machine)
+        up_ = "running" if s is not None and s.running else "stopped"
+        ssh = "ssh ok" if s is not None and getattr(s, "ssh", False) else "no ssh"
+        print(f"{inst:12} {machine:14} {state.addresses.get(machine, '-'):15} {up_:8} {ssh}")
+    for url in urls(state_path):
+        print(f"serving: {url}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("local", help="bring a stack up on Debian 12 machines on this host (systemd-nspawn; root)")
+    verbs = p.add_subparsers(dest="verb", required=True)
+    for name, fn, help_ in (("up", up, "boot the machines and run the lifecycle as pulumi up would"),
+                            ("down", down, "stop and remove the machines (volumes are kept)"),
+                            ("status", status, "machines, addresses, reachability")):
+        v = verbs.add_parser(name, help=help_)
+        v.add_argument("stack", nargs="?")
+        v.add_argument("--config", help="a stack file instead of Pulumi.<stack>.yaml")
+        v.add_argument("--workdir", default=str(DEFAULT_WORKDIR), help="machines, volumes and state (%(default)s)")
+        if name == "down":
+            v.add_argument("--purge-volumes", action="store_true", help="also delete the volumes' data")
+        v.set_defaults(fn=_guard(fn))
+
+
+def _guard(fn):  # type: ignore[no-untyped-def]
+    def run(args: argparse.Namespace) -> int:
+        if os.name != "posix" or os.uname().sysname != "Linux":
+            raise LocalError("stackkit local runs on Linux only (systemd-nspawn)")
+        if os.geteuid() != 0:
+            raise LocalError("stackkit local needs root (it creates a bridge and boots machines): run it with sudo")
+        return int(fn(args))
+    return run
