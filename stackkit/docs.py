@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from stackkit.config.layerspec import LayerSpec, load_layer_specs
+from stackkit.config.layerspec import LayerSpec, Port, load_layer_specs
 from stackkit.config.load import LAYERS_DIR
 from stackkit.errors import StackkitError
 
@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "<!-- graph:production:begin -->", "<!-- graph:production:end -->"
 
 
-def _from(p: object) -> str:
-    src = getattr(p, "from_")
+def _from(p: Port) -> str:
+    src = p.from_
     return src if isinstance(src, str) else "layers " + ", ".join(src.layers)
 
 

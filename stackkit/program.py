@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import pulumi
 
 from stackkit.config.load import from_pulumi
@@ -14,9 +12,8 @@ def run() -> None:
     try:
         loaded = from_pulumi()
     except ConfigError as exc:
-        # one line per problem, no traceback; nothing has been registered yet
-        print(str(exc), file=sys.stderr)
-        raise SystemExit(1) from None
+        # one line per problem; RunError is printed by Pulumi without a stack trace; nothing is registered yet
+        raise pulumi.RunError(str(exc)) from None
     from stackkit.components.stack import Stack
 
     stack = Stack(loaded)

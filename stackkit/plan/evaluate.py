@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stackkit.config.load import load
 from stackkit.config.stackfile import StackFile, read_stack_file
-from stackkit.errors import ConfigError, PlanError
+from stackkit.errors import PlanError
 from stackkit.plan.mocks import SECRET_SIG, RecordingMonitor, Registration, StackkitMocks
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -102,6 +103,8 @@ def evaluate(stack: str | Path | StackFile, *, overrides: dict[str, Any] | None 
         Path(stack) if isinstance(stack, Path) or str(stack).endswith(".yaml") else ROOT / f"Pulumi.{stack}.yaml")
     config = copy.deepcopy(sf.config)
     config.update(overrides or {})
+    # validate first: a bad config raises ConfigError here, before the runtime starts (and before any registration)
+    load(config, sf.secret_keys, source=str(sf.path))
     region = str(config.get("aws:region", "us-east-1"))
     return _run(sf.stack, config, sf.secret_keys, region, addresses, program, str(sf.path))
 
@@ -131,14 +134,8 @@ def _run(stack: str, config: dict[str, Any], secret_keys: frozenset[str], region
             runpy.run_path(str(program), run_name="__main__")
 
         _sync_await(run_pulumi_func(main))
-    except SystemExit as exc:
-        raise PlanError(f"{source}: the program stopped (exit {exc.code}); see the problems above") from None
-    except ConfigError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - surfaced with the stack name
-        if isinstance(exc, pulumi.RunError) or "ConfigError" in type(exc).__name__:
-            raise PlanError(f"{source}: {exc}") from None
-        raise
+    except pulumi.RunError as exc:
+        raise PlanError(f"{source}: {exc}") from None
     finally:
         loop.close()
         asyncio.set_event_loop(None)
