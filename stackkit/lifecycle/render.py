@@ -28,6 +28,11 @@ def _shquote(value: Any) -> str:
     return shlex.quote(str(value))
 
 
+def _fail(message: str) -> str:
+    """`{{ fail("...") }}` in a template: stop rendering with this message (raised with the template's name and line)."""
+    raise jinja2.UndefinedError(message)
+
+
 def _tojson_sorted(value: Any, indent: int | None = None) -> str:
     return json.dumps(value, sort_keys=True, indent=indent)
 
@@ -41,9 +46,13 @@ def environment(layers_dir: str = str(LAYERS_DIR)) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        # bash uses `${#array[@]}`: Jinja comments are `{## ... ##}` here
+        comment_start_string="{##",
+        comment_end_string="##}",
     )
     env.filters["shquote"] = _shquote
     env.filters["tojson"] = _tojson_sorted
+    env.globals["fail"] = _fail
     return env
 
 
@@ -53,7 +62,9 @@ def render(template: str, context: dict[str, Any], layers_dir: Path = LAYERS_DIR
     try:
         return env.get_template(template).render(**context)
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(_where(layers_dir, exc.name or template, exc.lineno, exc.message or str(exc))) from None
+        name = str(exc.name or template)
+        name = name.split(str(layers_dir).rstrip("/") + "/", 1)[-1]
+        raise TemplateError(_where(layers_dir, name, exc.lineno, exc.message or str(exc))) from None
     except jinja2.UndefinedError as exc:
         raise TemplateError(_where(layers_dir, template, _line_of(exc, template), str(exc))) from None
     except jinja2.TemplateNotFound as exc:
