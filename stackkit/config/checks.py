@@ -152,8 +152,8 @@ def backends(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
                        f"{spec.backends.attribute}: auto cannot be worked out; set instances.{iname}.attributes."
                        f"{spec.backends.attribute} to a number")
             elif value != "auto" and not (isinstance(value, int) and 1 <= value <= 18):
-                yield (f"instances.{iname}: attribute {spec.backends.attribute} is {value!r}; it must be 'auto' or a "
-                       "number from 1 to 18 (ports 8081-8098)")
+                yield (f"instances.{iname}.attributes.{spec.backends.attribute}: {value!r} is out of range; it must be "
+                       "'auto' or a number from 1 to 18 (ports 8081-8098), set at the instance, layer or stack")
 
 
 CHECKS: tuple[Check, ...] = (layers_exist, references, volume_overrides, elastic_ips, load_balancers, hostnames, ports,

@@ -25,10 +25,12 @@ def _allowed_keys(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[s
     import typing
 
     cur: Any = model
+    skip_key = False
     for part in loc[:-1]:
         if cur is None:
             return []
-        if isinstance(part, int):
+        if isinstance(part, int) or skip_key:
+            skip_key = False
             continue
         if isinstance(cur, type) and issubclass(cur, BaseModel):
             field = cur.model_fields.get(str(part)) or next(
@@ -45,6 +47,7 @@ def _allowed_keys(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[s
             origin = typing.get_origin(cur)
             if origin in (dict,) and args:
                 cur = args[1]
+                skip_key = True
             elif origin in (list,) and args:
                 cur = args[0]
             elif args:
@@ -59,6 +62,17 @@ def _allowed_keys(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[s
     return []
 
 
+PATTERN_HINTS = {
+    r"^[a-z]{2}(-gov)?-[a-z]+-\d$": "is not an AWS region name (e.g. eu-west-1)",
+    r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$":
+        "is not an OpenSSH public key line (the content of ~/.ssh/id_ed25519.pub: ssh-ed25519 AAAA... comment)",
+    r"^[a-z][a-z0-9-]{0,39}$": "is not a valid name: lowercase letters, digits and '-', starting with a letter, at most 40",
+    r"^[a-z][a-z0-9-]*\.[a-z0-9]+$": "is not an EC2 instance type (e.g. t3.small)",
+    r"^[a-z][a-z0-9-]{0,62}$": "is not a valid hostname: lowercase letters, digits and '-', starting with a letter",
+    r"^/[^\s]*$": "is not an absolute path",
+}
+
+
 def format_validation_error(exc: ValidationError, root: str, model: type[BaseModel] | None = None) -> list[str]:
     lines = []
     for err in exc.errors(include_url=False):
@@ -71,6 +85,11 @@ def format_validation_error(exc: ValidationError, root: str, model: type[BaseMod
             lines.append(f"{path}: unknown key '{loc[-1]}'{hint}; remove it or fix its spelling")
         elif kind == "missing":
             lines.append(f"{path}: required; add it")
+        elif kind == "string_pattern_mismatch":
+            pattern = err.get("ctx", {}).get("pattern", "")
+            lines.append(f"{path}: {err['input']!r} {PATTERN_HINTS.get(pattern, f'does not match {pattern}')}")
+        elif kind in ("ip_v4_network", "ip_any_network"):
+            lines.append(f"{path}: {err['input']!r} is not an IPv4 network in CIDR form (e.g. 203.0.113.0/24)")
         elif kind == "literal_error":
             lines.append(f"{path}: {err['msg'].replace('Input should be', 'must be')}, not {err['input']!r}")
         else:

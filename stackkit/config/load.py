@@ -66,7 +66,8 @@ def load(raw: Mapping[str, Any], secret_keys: Iterable[str] = (), source: str = 
     try:
         cfg = StackConfig.model_validate(data)
     except ValidationError as exc:
-        found = [p for p in format_validation_error(exc, "", StackConfig) if not p.startswith("region: required")]
+        found = [("aws:" + p if p.startswith("region: ") else p)
+                 for p in format_validation_error(exc, "", StackConfig) if not p.startswith("region: required")]
         found = [p.replace(": required; add it", f": required; add `{NAMESPACE}:" + p.split(":")[0] + ":` to the stack file")
                  if ":" in p and "." not in p.split(":")[0] and p.split(":")[0] in KEYS else p for p in found]
         raise ConfigError(problems + found, source) from None

@@ -92,7 +92,16 @@ class VolumeOverride(_Strict):
 
 
 class Rolling(_Strict):
-    batch: int | Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]?%$|^100%$")] = 1
+    batch: int | str = 1
+
+    @field_validator("batch")
+    @classmethod
+    def _batch(cls, v: int | str) -> int | str:
+        if isinstance(v, int) and v >= 1:
+            return v
+        if isinstance(v, str) and v.endswith("%") and v[:-1].isdigit() and 1 <= int(v[:-1]) <= 100:
+            return v
+        raise ValueError(f"{v!r} must be a number of instances (1, 2...) or a percentage from 1% to 100% (e.g. 25%)")
 
     def size(self, members: int) -> int:
         if isinstance(self.batch, int):
