@@ -1,0 +1,178 @@
+"""The program under Pulumi's mock runtime for production, staging and the RelStorage example: the resource graph,
+every security-group rule, IMDSv2, encryption, protection of data, and no secret in plaintext anywhere."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from stackkit.plan.evaluate import Plan, Resource, evaluate
+
+SG = "aws:ec2/securityGroup:SecurityGroup"
+RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+WORLD = "0.0.0.0/0"
+
+
+def _by_id(plan: Plan, typ: str) -> dict[str, str]:
+    return {r.id: r.name for r in plan.of_type(typ)}
+
+
+def ingress(plan: Plan) -> set[tuple[str, int, int, str]]:
+    """Every ingress rule as (group, from port, to port, source group name or CIDR), inline or standalone."""
+    groups = _by_id(plan, SG)
+    rules = set()
+    for r in plan.of_type(RULE):
+        i = r.inputs
+        src = groups.get(i.get("referencedSecurityGroupId", ""), i.get("cidrIpv4"))
+        rules.add((groups[i["securityGroupId"]], int(i["fromPort"]), int(i["toPort"]), src))
+    for g in plan.of_type(SG):
+        for i in g.inputs.get("ingress", []):
+            for cidr in i.get("cidrBlocks", []):
+                rules.add((g.name, int(i["fromPort"]), int(i["toPort"]), cidr))
+    return rules
+
+
+EXPECTED_INGRESS = {
+    "production": {
+        ("plone-production-ssh", 22, 22, "203.0.113.0/24"),
+        ("frontend-sg", 80, 80, WORLD), ("frontend-sg", 443, 443, WORLD), ("frontend-sg", 80, 80, "frontend-lb-sg"),
+        ("frontend-lb-sg", 80, 80, WORLD),
+        ("plone-sg", 8081, 8098, "frontend-sg"), ("plone-sg", 8099, 8099, "frontend-sg"),
+        ("zeoserver-sg", 8100, 8100, "plone-sg"), ("zeoserver-sg", 8100, 8100, "maintenance-sg"),
+    },
+    "staging": {
+        ("plone-staging-ssh", 22, 22, "203.0.113.0/24"),
+        ("frontend-sg", 80, 80, WORLD), ("frontend-sg", 443, 443, WORLD),
+        ("plone-sg", 8081, 8098, "frontend-sg"), ("plone-sg", 8099, 8099, "frontend-sg"),
+        ("zeoserver-sg", 8100, 8100, "plone-sg"), ("zeoserver-sg", 8100, 8100, "maintenance-sg"),
+    },
+    "relstorage": {
+        ("plone-relstorage-ssh", 22, 22, "198.51.100.0/24"),
+        ("frontend-sg", 80, 80, WORLD), ("frontend-sg", 443, 443, WORLD), ("frontend-sg", 80, 80, "frontend-lb-sg"),
+        ("frontend-lb-sg", 80, 80, WORLD),
+        ("plone-sg", 8081, 8098, "frontend-sg"), ("plone-sg", 8099, 8099, "frontend-sg"),
+        ("memcached-sg", 11211, 11211, "plone-sg"),
+        ("zodb-db-sg", 5432, 5432, "plone-sg"),
+    },
+}
+
+
+@pytest.mark.parametrize("stack", sorted(EXPECTED_INGRESS))
+def test_every_ingress_rule(plans: dict[str, Plan], stack: str) -> None:
+    assert ingress(plans[stack]) == EXPECTED_INGRESS[stack]
+
+
+@pytest.mark.parametrize("stack", sorted(EXPECTED_INGRESS))
+def test_only_public_ports_are_open_to_the_world(plans: dict[str, Plan], stack: str) -> None:
+    world = {(g, a) for g, a, _, src in ingress(plans[stack]) if src == WORLD}
+    assert world <= {("frontend-sg", 80), ("frontend-sg", 443), ("frontend-lb-sg", 80), ("frontend-lb-sg", 443)}
+    ssh = {src for g, a, _, src in ingress(plans[stack]) if a <= 22 <= _}
+    assert ssh and WORLD not in ssh
+
+
+EXPECTED_COUNTS = {
+    "production": {"stackkit:index:Stack": 1, "stackkit:index:Layer": 4, "stackkit:index:Instance": 8,
+                   "stackkit:index:App": 1, "aws:ec2/instance:Instance": 8, "aws:ebs/volume:Volume": 2,
+                   "aws:ec2/volumeAttachment:VolumeAttachment": 2, "aws:ec2/eip:Eip": 2,
+                   "aws:lb/loadBalancer:LoadBalancer": 1, "aws:lb/targetGroupAttachment:TargetGroupAttachment": 2,
+                   "aws:ec2/subnet:Subnet": 4, "command:remote:Command": 8 * 3 + 5, "pulumi:index:Stash": 1},
+    "staging": {"stackkit:index:Stack": 1, "stackkit:index:Layer": 4, "stackkit:index:Instance": 1,
+                "aws:ec2/instance:Instance": 1, "aws:ebs/volume:Volume": 2, "aws:ec2/eip:Eip": 1,
+                "command:remote:Command": 4},
+    "relstorage": {"stackkit:index:Database": 1, "aws:rds/instance:Instance": 1, "aws:ec2/instance:Instance": 5,
+                   "aws:ebs/volume:Volume": 0, "command:remote:Command": 5 * 3 + 2},
+}
+
+
+@pytest.mark.parametrize("stack", sorted(EXPECTED_COUNTS))
+def test_resources_by_type(plans: dict[str, Plan], stack: str) -> None:
+    counts = Counter(r.type for r in plans[stack].resources)
+    assert {t: counts.get(t, 0) for t in EXPECTED_COUNTS[stack]} == EXPECTED_COUNTS[stack]
+
+
+def _parent(plan: Plan, r: Resource) -> Resource | None:
+    return plan.by_urn().get(r.parent)
+
+
+def test_children_are_parented_and_named_from_their_component(plans: dict[str, Plan]) -> None:
+    plan = plans["production"]
+    for r in plan.resources:
+        parent = _parent(plan, r)
+        if r.type == "stackkit:index:Stack":
+            assert parent is None
+            continue
+        assert parent is not None, r.urn
+        if parent.type == "stackkit:index:Instance":
+            assert r.name == parent.name or r.name.startswith(parent.name + "-"), r.name
+        if parent.type == "stackkit:index:Layer":
+            assert r.name.startswith(parent.name + "-"), r.name
+    kinds = {(r.type, _parent(plan, r).type) for r in plan.resources if _parent(plan, r) is not None}
+    assert ("command:remote:Command", "stackkit:index:Instance") in kinds
+    assert ("aws:ec2/instance:Instance", "stackkit:index:Instance") in kinds
+    assert ("aws:ec2/securityGroup:SecurityGroup", "stackkit:index:Layer") in kinds
+    assert ("aws:lb/loadBalancer:LoadBalancer", "stackkit:index:Layer") in kinds
+    assert ("stackkit:index:Layer", "stackkit:index:Stack") in kinds
+    rel = plans["relstorage"]
+    assert ("aws:rds/instance:Instance", "stackkit:index:Database") in {
+        (r.type, _parent(rel, r).type) for r in rel.resources if _parent(rel, r) is not None}
+
+
+@pytest.mark.parametrize("stack", sorted(EXPECTED_COUNTS))
+def test_instances_require_imdsv2_and_encrypt_everything(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    for r in plan.of_type("aws:ec2/instance:Instance"):
+        assert r.inputs["metadataOptions"]["httpTokens"] == "required"
+        assert r.inputs["rootBlockDevice"]["encrypted"] is True
+        assert r.inputs["ami"].startswith("ami-")
+        assert "ami" in r.options["ignoreChanges"]
+    for r in plan.of_type("aws:ebs/volume:Volume"):
+        assert r.inputs["encrypted"] is True
+    for r in plan.of_type("aws:rds/instance:Instance"):
+        assert r.inputs["storageEncrypted"] is True
+        assert r.inputs["publiclyAccessible"] is False
+        assert r.inputs["deletionProtection"] is True
+        assert r.inputs["skipFinalSnapshot"] is False
+        assert r.inputs["password"] == "[secret]"
+
+
+@pytest.mark.parametrize("stack", sorted(EXPECTED_COUNTS))
+def test_data_is_protected(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    data = [r for r in plan.resources if r.type in ("aws:ebs/volume:Volume", "aws:rds/instance:Instance")]
+    data += [r for r in plan.of_type("aws:ec2/eip:Eip") if _parent(plan, r).type == "stackkit:index:Stack"]
+    assert all(r.options["protect"] for r in data)
+    unprotected = {r.type for r in plan.resources if not r.options["protect"]}
+    assert not unprotected & {"aws:ebs/volume:Volume", "aws:rds/instance:Instance"}
+    for r in plan.of_type("aws:ec2/volumeAttachment:VolumeAttachment"):
+        assert r.inputs["stopInstanceBeforeDetaching"] is True
+        assert r.options["deleteBeforeReplace"] is True
+
+
+def test_amis_and_azs_are_looked_up_per_region(stack_files: dict) -> None:
+    sf = stack_files["production"]
+    a = evaluate(sf)
+    b = evaluate(sf, overrides={"aws:region": "ap-southeast-2"})
+    amis = lambda p: {r.inputs["ami"] for r in p.of_type("aws:ec2/instance:Instance")}  # noqa: E731
+    azs = lambda p: {r.inputs["availabilityZone"] for r in p.of_type("aws:ec2/subnet:Subnet")}  # noqa: E731
+    assert amis(a).isdisjoint(amis(b))
+    assert azs(a) == {"eu-west-1a", "eu-west-1b"} and azs(b) == {"ap-southeast-2a", "ap-southeast-2b"}
+
+
+@pytest.mark.parametrize("stack", sorted(EXPECTED_COUNTS))
+def test_no_secret_in_plaintext(plans: dict[str, Plan], stack_files: dict, stack: str) -> None:
+    plan, sf = plans[stack], stack_files[stack]
+    assert sf.placeholders, "the stack file has secure values"
+    text = json.dumps([r.to_json() for r in plan.resources])
+    for path, value in sf.placeholders.items():
+        assert value not in text, f"{path} leaks into the recorded inputs"
+    # the commands that carry one have their stdin (and connection) secret, and their outputs too
+    carrying = [r for r in plan.of_type("command:remote:Command")
+                if any(v in json.dumps(r.secret_inputs) for v in sf.placeholders.values())]
+    assert carrying
+    for r in plan.of_type("command:remote:Command"):
+        assert r.inputs["connection"] == "[secret]"
+        assert set(r.options["additionalSecretOutputs"]) >= {"stdout", "stderr"}
+        if any(v in r.secret_inputs.get("stdin", "") for v in sf.placeholders.values()):
+            assert r.inputs["stdin"] == "[secret]"
