@@ -15,8 +15,8 @@ def _instance(rec: dict[str, Any], region: str) -> dict[str, Any]:
         "aws_instance_id": rec["id"],
         "availability_zone": rec["az"],
         "region": region,
-        "instance_type": rec["instance_type"],
-        "backends": rec["backends"],
+        "instance_type": rec.get("instance_type"),
+        "backends": rec.get("backends"),
     }
 
 

@@ -20,6 +20,7 @@ from stackkit.config.instance_types import vcpus
 from stackkit.config.load import Loaded
 
 MEMBER_EVENTS = ("configure",)
+SIZING = ("instance_type", "vcpus", "backends")
 
 
 @dataclass(frozen=True)
@@ -134,8 +135,7 @@ def databases_view(loaded: Loaded, instance: str, dbs: dict[str, DatabaseFacts],
 
 def stack_record(loaded: Loaded) -> dict[str, Any]:
     s = loaded.config.stack
-    return {"name": s.name, "region": loaded.config.region, "os": s.os, "ssh_user": s.user,
-            "configure_nonce": s.configure_nonce}
+    return {"name": s.name, "region": loaded.config.region, "os": s.os, "ssh_user": s.user}
 
 
 def view(loaded: Loaded, instance: str, event: str, facts: dict[str, InstanceFacts],
@@ -151,10 +151,14 @@ def view(loaded: Loaded, instance: str, event: str, facts: dict[str, InstanceFac
     for la in sorted(cfg.layers):
         names = cfg.layer_instances(la) if la in members else []
         layers[la] = {"name": la, "instances": [instance_record(loaded, n, facts[n]) for n in names]}
+    own = instance_record(loaded, instance, facts[instance])
+    if event not in MEMBER_EVENTS:
+        # sizing (type, vCPUs, processes) is configure's business: a resize must not re-run setup or deploy
+        own = {k: v for k, v in own.items() if k not in SIZING}
     out: dict[str, Any] = {
         "event": event,
         "stack": stack_record(loaded),
-        "instance": instance_record(loaded, instance, facts[instance]),
+        "instance": own,
         "layers": layers,
     }
     if event in ("deploy", "undeploy"):

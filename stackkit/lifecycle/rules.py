@@ -137,10 +137,11 @@ def steps(old: Plan | None, new: Plan) -> list[Step]:
         reason = why
         if r.type == "command:remote:Command":
             target = r.options.get("deletedWith")
+            event = _command_event(r, "delete" if r.secret_inputs.get("delete") else "create")
             if target and target in deleted:
                 reason = f"{why}; skipped: its instance is deleted too (deletedWith)"
             elif r.secret_inputs.get("delete"):
-                runs, event = "delete", _command_event(r, "delete")
+                runs = "delete"
         op: Op = "replace" if urn in news else "delete"
         if r.options.get("protect"):
             reason = (f"BLOCKED: {r.name} is protected (data); the engine refuses to {op} it. Revert the change, or "

@@ -93,11 +93,13 @@ class Plan:
 
 
 def evaluate(stack: str | Path | StackFile, *, overrides: dict[str, Any] | None = None,
-             addresses: dict[str, tuple[str, str]] | None = None, program: Path = PROGRAM) -> Plan:
+             addresses: dict[str, tuple[str, str]] | None = None, program: Path = PROGRAM,
+             stack_name: str | None = None) -> Plan:
     """Run the program for a stack file under mocks.
 
     `stack` is a stack name (Pulumi.<stack>.yaml at the repo root), a path, or a read StackFile. `overrides` replaces
-    whole config keys ({'stackkit:instances': {...}}); `addresses` pins instances' (private, public) IPs.
+    whole config keys ({'stackkit:instances': {...}}); `addresses` pins instances' (private, public) IPs; `stack_name`
+    evaluates the file as another stack (an older copy of a stack file compared with the current one).
     """
     sf = stack if isinstance(stack, StackFile) else read_stack_file(
         Path(stack) if isinstance(stack, Path) or str(stack).endswith(".yaml") else ROOT / f"Pulumi.{stack}.yaml")
@@ -106,7 +108,7 @@ def evaluate(stack: str | Path | StackFile, *, overrides: dict[str, Any] | None 
     # validate first: a bad config raises ConfigError here, before the runtime starts (and before any registration)
     load(config, sf.secret_keys, source=str(sf.path))
     region = str(config.get("aws:region", "us-east-1"))
-    return _run(sf.stack, config, sf.secret_keys, region, addresses, program, str(sf.path))
+    return _run(stack_name or sf.stack, config, sf.secret_keys, region, addresses, program, str(sf.path))
 
 
 def _run(stack: str, config: dict[str, Any], secret_keys: frozenset[str], region: str,
