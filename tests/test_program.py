@@ -77,7 +77,7 @@ EXPECTED_COUNTS = {
                    "stackkit:index:App": 1, "aws:ec2/instance:Instance": 8, "aws:ebs/volume:Volume": 2,
                    "aws:ec2/volumeAttachment:VolumeAttachment": 2, "aws:ec2/eip:Eip": 2,
                    "aws:lb/loadBalancer:LoadBalancer": 1, "aws:lb/targetGroupAttachment:TargetGroupAttachment": 2,
-                   "aws:ec2/subnet:Subnet": 4, "command:remote:Command": 8 * 3 + 5, "pulumi:index:Stash": 1},
+                   "aws:ec2/subnet:Subnet": 4, "command:remote:Command": 8 * 3 + 5, "pulumi:index:Stash": 2},
     "staging": {"stackkit:index:Stack": 1, "stackkit:index:Layer": 4, "stackkit:index:Instance": 1,
                 "aws:ec2/instance:Instance": 1, "aws:ebs/volume:Volume": 2, "aws:ec2/eip:Eip": 1,
                 "command:remote:Command": 4},

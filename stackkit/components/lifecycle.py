@@ -122,7 +122,11 @@ class _Builder:
         deploys: dict[tuple[str, str], remote.Command] = {}
         for app in sorted(cfg.apps):
             previous: list[pulumi.Resource] = []
-            for batch in deploy_batches(loaded, app):
+            for k, batch in enumerate(deploy_batches(loaded, app)):
+                if k > 1:
+                    # one barrier per batch: batch k waits for batch k-1 through it (linear edges, not batch²)
+                    previous = [pulumi.Stash(f"{cfg.stack.name}-{app}-batch-{k}", input=len(previous),
+                                             opts=pulumi.ResourceOptions(parent=self.stack, depends_on=previous))]
                 current: list[pulumi.Resource] = []
                 for name in batch:
                     def make_deploy(f: dict, d: dict, name: str = name, app: str = app) -> str:

@@ -75,8 +75,8 @@ def _event_body(loaded: Loaded, instance: str, event: str, view: dict[str, Any],
                 volumes: list[dict[str, str]]) -> str:
     parts = [f"  sk_log \"{event}{' ' + app if app else ''} on {instance}\"\n",
              f"  rm -rf {STAGED} && install -d -m 0700 {STAGED}\n",
-             _heredoc(f"{STATE_DIR}/state.json", "0600", json.dumps(view, sort_keys=True, indent=1)),
-             _heredoc(f"{STATE_DIR}/node.json", "0600", json.dumps(node(view), sort_keys=True, indent=1))]
+             _heredoc(f"{STATE_DIR}/state.json", "0600", json.dumps(view, sort_keys=True, separators=(",", ":"))),
+             _heredoc(f"{STATE_DIR}/node.json", "0600", json.dumps(node(view), sort_keys=True, separators=(",", ":")))]
     if event == "setup":
         parts.append(_generic_setup(loaded, instance, volumes))
     layers = event_layers(loaded, instance, event, app)

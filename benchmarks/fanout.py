@@ -1,0 +1,59 @@
+"""Configure fan-out: adding and removing one instance of each layer of production — how many instances re-run
+configure under stackkit (watched state only) versus OpsWorks (configure on every online instance).
+
+Run: .venv/bin/python -m benchmarks.fanout
+"""
+
+from __future__ import annotations
+
+import copy
+
+from benchmarks.common import production, with_config
+from stackkit.errors import StackkitError
+from stackkit.lifecycle.rules import commands, steps
+from stackkit.plan.evaluate import evaluate
+
+NEW = {
+    "frontend": {"layers": ["frontend"], "az": 0},
+    "plone": {"layers": ["plone"], "type": "t3.large", "az": 1},
+    "zeoserver + maintenance": {"layers": ["zeoserver", "maintenance"], "type": "m6i.large", "az": 1},
+}
+REMOVE = {"frontend": "web2", "plone": "app5", "zeoserver + maintenance": "db1"}
+
+
+def reruns(old, new) -> tuple[list[str], bool]:
+    todo = steps(old, new)
+    ran = sorted({s.instance for s in commands(todo) if s.event == "configure" and s.phase == "create"})
+    return ran, any(s.blocked for s in todo)
+
+
+def main() -> None:
+    sf = production()
+    base = evaluate(sf)
+    members = len(sf.config["stackkit:instances"])
+    rows = []
+    for layer, spec in NEW.items():
+        config = copy.deepcopy(sf.config)
+        config["stackkit:instances"]["new1"] = spec
+        ran, _ = reruns(base, evaluate(with_config(sf, config)))
+        survivors = [i for i in ran if i != "new1"]
+        rows.append((f"add 1 {layer}", len(survivors), "+ new" if "new1" in ran else "", members + 1, ", ".join(survivors)))
+        config = copy.deepcopy(sf.config)
+        del config["stackkit:instances"][REMOVE[layer]]
+        try:
+            ran, blocked = reruns(base, evaluate(with_config(sf, config)))
+        except StackkitError as exc:
+            rows.append((f"remove {REMOVE[layer]} ({layer})", 0, f"refused: {str(exc).splitlines()[0].split(': ', 1)[1]}",
+                         members - 1, ""))
+            continue
+        rows.append((f"remove {REMOVE[layer]} ({layer})", len(ran), "BLOCKED: its data volumes are protected" if blocked else "",
+                     members - 1, ", ".join(ran)))
+    print(f"configure re-runs in production ({members} instances)\n")
+    print("| change | stackkit: survivors re-running configure | | OpsWorks: instances running configure | which |")
+    print("|---|---|---|---|---|")
+    for change, n, extra, opsworks, which in rows:
+        print(f"| {change} | {n} | {extra} | {opsworks} | {which} |")
+
+
+if __name__ == "__main__":
+    main()
