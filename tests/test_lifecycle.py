@@ -11,9 +11,9 @@ import pytest
 
 from stackkit.config.stackfile import StackFile
 from stackkit.lifecycle.rules import commands, steps
+from stackkit.lifecycle.scenarios import SCENARIOS, apply
 from stackkit.plan.evaluate import Plan, evaluate
 from tests.conftest import ROOT
-from tests.lifecycle_scenarios import SCENARIOS, apply
 
 
 @pytest.fixture(scope="module")

@@ -96,12 +96,24 @@ def _command_event(r: Resource, script: str) -> str | None:
     return m.group(1) if m else script
 
 
+def ordered(plan: Plan) -> list[Resource]:
+    """The plan's resources in a deterministic topological order: by dependency depth, then type and name
+    (resources of equal depth are independent: the engine runs them in parallel)."""
+    depth: dict[str, int] = {}
+    by = plan.by_urn()
+    for r in plan.resources:                     # registration order is topological
+        deps = [u for u in r.dependencies | ({r.parent} if r.parent in by else set()) if u in depth]
+        depth[r.urn] = 1 + max((depth[u] for u in deps), default=0)
+    return sorted(plan.resources, key=lambda r: (depth[r.urn], r.type, r.name))
+
+
 def steps(old: Plan | None, new: Plan) -> list[Step]:
     olds = old.by_urn() if old else {}
     news = new.by_urn()
     ops: dict[str, tuple[Op, str]] = {}
+    news_in_order = ordered(new)
     # 1. decide each resource's operation, in dependency order so replacements propagate to dependents
-    for r in new.resources:
+    for r in news_in_order:
         if not r.custom:
             continue
         if r.urn not in olds:
@@ -120,9 +132,9 @@ def steps(old: Plan | None, new: Plan) -> list[Step]:
 
     # dependents replaced together with a delete-before-replace resource are deleted before it
     early: dict[str, list[str]] = {}
-    for r in new.resources:
+    for r in news_in_order:
         if ops.get(r.urn, ("same",))[0] == "replace" and r.options.get("deleteBeforeReplace"):
-            deps = [d.urn for d in new.resources if ops.get(d.urn, ("same",))[0] == "replace"
+            deps = [d.urn for d in reversed(news_in_order) if ops.get(d.urn, ("same",))[0] == "replace"
                     and any(r.urn in u for u in d.property_dependencies.values())]
             early[r.urn] = deps
 
@@ -148,7 +160,7 @@ def steps(old: Plan | None, new: Plan) -> list[Step]:
                       "move the data first and unprotect it on purpose (pulumi state unprotect)")
         return Step(op, "delete", urn, r.type, r.name, _instance_of(r, old) if old else None, runs, event, reason)
 
-    for r in new.resources:
+    for r in news_in_order:
         if not r.custom:
             continue
         op, why = ops[r.urn]
@@ -168,7 +180,7 @@ def steps(old: Plan | None, new: Plan) -> list[Step]:
         out.append(Step(op, "update" if op == "update" else "create", r.urn, r.type, r.name, inst, runs, event, why))
 
     if old:
-        for r in reversed(old.resources):
+        for r in reversed(ordered(old)):
             if r.custom and r.urn in deleted and r.urn not in done_early:
                 out.append(delete_step(r.urn, "replaced" if r.urn in news else "removed from the program"))
     return out

@@ -1,4 +1,5 @@
-"""Config changes to the production stack, as data: (name, change) -> the scripts that must run, exactly."""
+"""The documented config changes of the production stack, as data: (name, change) -> the scripts that must run,
+exactly. docs/lifecycle.md's event table and tests/test_lifecycle.py both use them."""
 
 from __future__ import annotations
 
