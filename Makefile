@@ -20,3 +20,6 @@ test-fast: ## everything but the e2e machines
 check: ## lint and types
 	$(PY) -m ruff check stackkit tests benchmarks
 	$(PY) -m mypy stackkit
+
+golden: ## regenerate the golden files of the rendered layer scripts (tests/golden)
+	$(PY) -m stackkit.lifecycle.golden

@@ -1,0 +1,4 @@
+# layers/frontend/shutdown.sh.j2 rendered for web1-shutdown (stack production)
+# frontend shutdown: the load balancer has already deregistered this instance; let nginx finish its requests.
+systemctl stop nginx || true
+systemctl stop varnish haproxy || true

@@ -1,0 +1,3 @@
+# layers/maintenance/setup.sh.j2 rendered for db1-setup (stack production)
+# maintenance setup: the backup volume, owned by the ZEO user; repozo and zeopack come with the zeoserver layer.
+install -d -o zeo -g zeo -m 0750 /var/backups/zeoserver

@@ -1,0 +1,4 @@
+# layers/maintenance/shutdown.sh.j2 rendered for stage1-shutdown (stack staging)
+# maintenance shutdown: no backup may start on a host going away; release the backup volume.
+systemctl disable --now --quiet stackkit-backup.timer stackkit-pack.timer || true
+sk_unmount /var/backups/zeoserver
