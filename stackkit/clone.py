@@ -1,0 +1,116 @@
+"""`python -m stackkit clone <src> <dst> --region <region>`: Pulumi.<dst>.yaml from Pulumi.<src>.yaml for another region,
+comments and key order kept (ruamel.yaml round trip).
+
+Secure values are not copied: their ciphertext belongs to the source stack's secrets provider and would not decrypt
+in the new stack. They are left out, and the report lists the `pulumi config set --secret` line to run for each — or
+use `pulumi stack init <dst> --copy-config-from <src>`, which re-encrypts them, and then change the region.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from stackkit.errors import StackkitError
+
+STACK_SECRETS = ("encryptionsalt", "secretsprovider", "encryptedkey")
+
+
+@dataclass
+class CloneReport:
+    destination: Path
+    secrets: list[str] = field(default_factory=list)          # config paths whose values must be set again
+    dropped: list[str] = field(default_factory=list)          # stack-level keys of the source's secrets provider
+
+    def commands(self, dst: str) -> list[str]:
+        out = []
+        for path in self.secrets:
+            key, _, rest = path.partition(".")
+            if rest:
+                out.append(f"pulumi config set --secret --path '{path}' <value> -s {dst}")
+            else:
+                out.append(f"pulumi config set --secret '{key}' <value> -s {dst}")
+        return out
+
+    def text(self, src: str, dst: str) -> str:
+        lines = [f"wrote {self.destination}"]
+        if self.dropped:
+            lines.append(f"left out {', '.join(self.dropped)}: they belong to {src}'s secrets provider; "
+                         f"`pulumi stack init {dst}` creates {dst}'s own")
+        if self.secrets:
+            lines.append(f"{len(self.secrets)} secret value(s) were not copied (the ciphertext only decrypts in {src}); "
+                         "set them:")
+            lines += [f"  {c}" for c in self.commands(dst)]
+            lines.append(f"or create the stack with `pulumi stack init {dst} --copy-config-from {src}` (re-encrypts the "
+                         "secrets), then set aws:region")
+        return "\n".join(lines)
+
+
+def _strip_secure(node: Any, path: str, found: list[str]) -> None:
+    if isinstance(node, CommentedMap):
+        for key in list(node):
+            value = node[key]
+            child = f"{path}.{key}" if path else str(key)
+            if isinstance(value, dict) and set(value) == {"secure"}:
+                found.append(child)
+                del node[key]
+            else:
+                _strip_secure(value, child, found)
+    elif isinstance(node, CommentedSeq):
+        for i, value in enumerate(node):
+            _strip_secure(value, f"{path}[{i}]", found)
+
+
+def clone(src: Path, dst: Path, region: str, name: str | None = None, force: bool = False) -> CloneReport:
+    if not src.exists():
+        raise StackkitError(f"{src}: no such stack file (stack files are named Pulumi.<stack>.yaml)")
+    if dst.exists() and not force:
+        raise StackkitError(f"{dst} exists already; remove it, or pass --force to overwrite it")
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    doc = yaml.load(src.read_text())
+    if not isinstance(doc, CommentedMap) or not isinstance(doc.get("config"), CommentedMap):
+        raise StackkitError(f"{src}: has no `config:` mapping")
+    report = CloneReport(destination=dst)
+    for key in STACK_SECRETS:
+        if key in doc:
+            del doc[key]
+            report.dropped.append(key)
+    config = doc["config"]
+    config["aws:region"] = region
+    if name is not None:
+        stack = config.get("stackkit:stack")
+        if not isinstance(stack, CommentedMap):
+            raise StackkitError(f"{src}: has no stackkit:stack mapping to rename")
+        stack["name"] = name
+    _strip_secure(config, "", report.secrets)
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    dst.write_text(out.getvalue())
+    return report
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("clone", help="write Pulumi.<dst>.yaml from Pulumi.<src>.yaml for another region")
+    p.add_argument("src", help="source stack (Pulumi.<src>.yaml)")
+    p.add_argument("dst", help="new stack (Pulumi.<dst>.yaml)")
+    p.add_argument("--region", required=True, help="AWS region of the new stack, e.g. eu-central-1")
+    p.add_argument("--name", help="a new stackkit:stack.name (defaults to the source's)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing Pulumi.<dst>.yaml")
+
+    def run(args: argparse.Namespace) -> int:
+        from stackkit.cli import ROOT
+
+        report = clone(ROOT / f"Pulumi.{args.src}.yaml", ROOT / f"Pulumi.{args.dst}.yaml", args.region, args.name,
+                       args.force)
+        print(report.text(args.src, args.dst))
+        return 0
+
+    p.set_defaults(fn=run)
