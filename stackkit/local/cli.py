@@ -36,13 +36,31 @@ def up(args: argparse.Namespace) -> int:
     fleet = _fleet(Path(args.workdir))
     fleet.ensure_host()
     fleet.base_tree()
-    runner = Runner(stack_file, fleet, state_path, run_remote)
+    runner = Runner(stack_file, fleet, state_path, run_remote, overrides=app_overrides(args, fleet, stack_file))
     report = runner.up()
     ran = report.commands()
     print(f"stackkit local: {stack} converged in {report.seconds:.0f} s; {len(ran)} lifecycle scripts ran")
     for url in urls(state_path):
         print(f"serving: {url}")
     return 0
+
+
+def app_overrides(args: argparse.Namespace, fleet, stack_file: Path) -> dict:  # type: ignore[no-untyped-def]
+    """--app NAME=DIR: serve DIR to the machines as a git repository and deploy it as app NAME."""
+    if not getattr(args, "app", None):
+        return {}
+    from stackkit.config.stackfile import read_stack_file
+    from stackkit.local import gitserve
+
+    apps = dict(read_stack_file(stack_file).config.get("stackkit:apps", {}))
+    gitserve.serve(fleet.workdir, fleet.gateway)
+    for spec in args.app:
+        name, _, folder = spec.partition("=")
+        if name not in apps or not folder:
+            raise LocalError(f"--app {spec}: expected NAME=DIR with NAME one of the stack's apps ({', '.join(apps)})")
+        tag = gitserve.publish(name, (ROOT / folder) if not Path(folder).is_absolute() else Path(folder), fleet.workdir)
+        apps[name] = {**apps[name], "source": {"type": "git", "url": f"git://{fleet.gateway}/{name}.git", "revision": tag}}
+    return {"stackkit:apps": apps}
 
 
 def urls(state_path: Path) -> list[str]:
@@ -73,6 +91,8 @@ def down(args: argparse.Namespace) -> int:
         for r in state.resources.values():
             if r.type == "aws:ebs/volume:Volume":
                 shutil.rmtree(fleet.volume_dir(r.name), ignore_errors=True)
+    from stackkit.local import gitserve
+    gitserve.stop(fleet.workdir)
     fleet.teardown()
     print(f"stackkit local: {stack} is down" + ("" if args.purge_volumes else "; volumes kept (--purge-volumes removes them)"))
     return 0
@@ -108,6 +128,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         v.add_argument("stack", nargs="?")
         v.add_argument("--config", help="a stack file instead of Pulumi.<stack>.yaml")
         v.add_argument("--workdir", default=str(DEFAULT_WORKDIR), help="machines, volumes and state (%(default)s)")
+        if name == "up":
+            v.add_argument("--app", action="append", metavar="NAME=DIR",
+                           help="deploy app NAME from folder DIR, served to the machines by git (repeatable)")
         if name == "down":
             v.add_argument("--purge-volumes", action="store_true", help="also delete the volumes' data")
         v.set_defaults(fn=_guard(fn))

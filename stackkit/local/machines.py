@@ -1,0 +1,283 @@
+"""Debian 12 machines on this host with systemd-nspawn: one per stack instance, systemd as PID 1, sshd, its own
+address on a private bridge, package access through the host (NAT). The recipe: shared/reference/local-machines.md.
+
+A Fleet keeps its state in `<workdir>/fleet.json` (machines, addresses, pids), so a later process finds the machines
+an earlier one booted. Volumes are directories under `<workdir>/volumes/`, bound into every machine at
+/mnt/stackkit-volumes; the runner "attaches" one by linking /etc/stackkit/local-devices/<device> to it, and the
+lifecycle's sk_mount bind-mounts it at the layer's mount point. They outlive the machines.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from stackkit.errors import LocalError
+
+SUITE = "bookworm"
+BASE_PACKAGES = ("systemd,systemd-sysv,dbus,openssh-server,iproute2,python3,python3-venv,ca-certificates,curl,sudo,"
+                 "procps,less,git")
+TOOLS = {"debootstrap": "debootstrap", "systemd-nspawn": "systemd-container", "ip": "iproute2",
+         "iptables": "iptables", "ssh": "openssh-client", "ssh-keygen": "openssh-client"}
+
+
+@dataclass
+class MachineStatus:
+    name: str
+    address: str
+    pid: int
+    running: bool
+    ssh: bool
+
+
+def _run(*argv: str, check: bool = True, **kw: object) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(list(argv), capture_output=True, text=True, **kw)  # type: ignore[call-overload]
+    if check and result.returncode != 0:
+        raise LocalError(f"{' '.join(argv[:4])}... failed ({result.returncode}): {(result.stderr or result.stdout)[-800:]}")
+    return result
+
+
+def host_mirror() -> str:
+    """The Debian mirror this host's apt uses (read at run time; never written into the code)."""
+    for path in sorted(Path("/etc/apt/sources.list.d").glob("*.sources")):
+        text = path.read_text()
+        for block in text.split("\n\n"):
+            if re.search(rf"^Suites:.*\b{SUITE}\b", block, re.M) and "security" not in block:
+                m = re.search(r"^URIs:\s*(\S+)", block, re.M)
+                if m:
+                    return m.group(1)
+    legacy = Path("/etc/apt/sources.list")
+    if legacy.exists():
+        for line in legacy.read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 3 and parts[0] == "deb" and parts[2] == SUITE:
+                return parts[1]
+    raise LocalError(f"no {SUITE} mirror in /etc/apt/sources.list(.d): configure apt on this host first")
+
+
+class Fleet:
+    def __init__(self, workdir: Path, bridge: str = "skbr0", subnet: str = "10.213.0.0/24") -> None:
+        self.workdir = Path(workdir)
+        self.bridge = bridge
+        self.subnet = ipaddress.ip_network(subnet)
+        self.gateway = str(next(self.subnet.hosts()))
+        self.state_file = self.workdir / "fleet.json"
+
+    # --- host ------------------------------------------------------------------------------------------------------
+    def check_host(self) -> None:
+        if os.uname().sysname != "Linux":
+            raise LocalError("stackkit local runs on Linux only (systemd-nspawn)")
+        if os.geteuid() != 0:
+            raise LocalError("stackkit local needs root (bridge, NAT, machines): run it with sudo")
+        missing = sorted({pkg for tool, pkg in TOOLS.items() if shutil.which(tool) is None})
+        if missing:
+            raise LocalError(f"missing tools; install them: apt-get install {' '.join(missing)} (scripts/setup does)")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(self.workdir).free
+        if free < 2 * 1024**3:
+            raise LocalError(f"{self.workdir}: only {free // 2**20} MiB free; stackkit local needs 2 GiB "
+                             "(about 0.4 GB per machine): free some space or pass --workdir elsewhere")
+
+    def ensure_host(self) -> None:
+        self.check_host()
+        routes = _run("ip", "-4", "route").stdout
+        if str(self.subnet) in routes and f"dev {self.bridge}" not in routes:
+            raise LocalError(f"{self.subnet} is already used on this host; pick another subnet for the fleet")
+        if _run("ip", "link", "show", self.bridge, check=False).returncode != 0:
+            _run("ip", "link", "add", self.bridge, "type", "bridge")
+        addr = f"{self.gateway}/{self.subnet.prefixlen}"
+        if addr not in _run("ip", "-4", "addr", "show", self.bridge).stdout:
+            _run("ip", "addr", "add", addr, "dev", self.bridge)
+        _run("ip", "link", "set", self.bridge, "up")
+        Path("/proc/sys/net/ipv4/ip_forward").write_text("1\n")
+        rule = ["POSTROUTING", "-s", str(self.subnet), "!", "-o", self.bridge, "-j", "MASQUERADE"]
+        if _run("iptables", "-t", "nat", "-C", *rule, check=False).returncode != 0:
+            _run("iptables", "-t", "nat", "-A", *rule)
+        self._key()
+
+    def teardown(self) -> None:
+        for name in list(self._state()):
+            self.stop(name)
+        rule = ["POSTROUTING", "-s", str(self.subnet), "!", "-o", self.bridge, "-j", "MASQUERADE"]
+        while _run("iptables", "-t", "nat", "-C", *rule, check=False).returncode == 0:
+            _run("iptables", "-t", "nat", "-D", *rule)
+        _run("ip", "link", "del", self.bridge, check=False)
+
+    # --- keys --------------------------------------------------------------------------------------------------------
+    def _key(self) -> Path:
+        key = self.workdir / "ssh" / "id_ed25519"
+        if not key.exists():
+            key.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(key.parent, 0o700)
+            _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "stackkit-local", "-f", str(key))
+        return key
+
+    @property
+    def public_key(self) -> str:
+        return self._key().with_suffix(".pub").read_text().strip()
+
+    @property
+    def private_key(self) -> str:
+        return self._key().read_text()
+
+    # --- base tree ---------------------------------------------------------------------------------------------------
+    def base_tree(self) -> Path:
+        base = self.workdir / "base"
+        stamp = self.workdir / "base.ok"
+        if stamp.exists() and base.exists():
+            return base
+        shutil.rmtree(base, ignore_errors=True)
+        mirror = host_mirror()
+        _run("debootstrap", "--variant=minbase", f"--include={BASE_PACKAGES}", SUITE, str(base), mirror, timeout=1800)
+        # the host's extra CAs (its network presents its own) so apt and pip work inside
+        for crt in Path("/usr/local/share/ca-certificates").glob("*.crt"):
+            shutil.copy(crt, base / "usr/local/share/ca-certificates" / crt.name)
+        _run("chroot", str(base), "update-ca-certificates")
+        (base / "etc/pip.conf").write_text("[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n")
+        # an `admin` user with passwordless sudo, like a Debian AMI
+        if _run("chroot", str(base), "id", "admin", check=False).returncode != 0:
+            _run("chroot", str(base), "useradd", "--create-home", "--shell", "/bin/bash", "--groups", "sudo", "admin")
+        (base / "etc/sudoers.d/admin").write_text("admin ALL=(ALL) NOPASSWD:ALL\n")
+        os.chmod(base / "etc/sudoers.d/admin", 0o440)
+        wants = base / "etc/systemd/system/multi-user.target.wants"
+        wants.mkdir(parents=True, exist_ok=True)
+        for unit in ("systemd-networkd.service", "ssh.service"):
+            link = wants / unit
+            if not link.is_symlink():
+                link.symlink_to(f"/lib/systemd/system/{unit}")
+        (base / "etc/machine-id").write_text("")
+        stamp.write_text(time.strftime("%FT%T"))
+        return base
+
+    # --- machines ----------------------------------------------------------------------------------------------------
+    def tree(self, name: str) -> Path:
+        return self.workdir / "machines" / name
+
+    def volume_dir(self, name: str) -> Path:
+        return self.workdir / "volumes" / name
+
+    def _state(self) -> dict[str, dict]:
+        if not self.state_file.exists():
+            return {}
+        return json.loads(self.state_file.read_text())
+
+    def _save(self, state: dict[str, dict]) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.state_file.write_text(json.dumps(state, indent=1, sort_keys=True))
+
+    def boot(self, name: str, address: str, timeout: float = 90) -> MachineStatus:
+        if ipaddress.ip_address(address) not in self.subnet or address == self.gateway:
+            raise LocalError(f"{name}: address {address} is not a host address of {self.subnet}")
+        state = self._state()
+        if name in state and _alive(state[name]["pid"]):
+            return self._status(name, state[name])
+        base = self.base_tree()
+        tree = self.tree(name)
+        shutil.rmtree(tree, ignore_errors=True)
+        tree.parent.mkdir(parents=True, exist_ok=True)
+        _run("cp", "-a", "--reflink=auto", str(base), str(tree), timeout=600)
+        (tree / "etc/hostname").write_text(f"{name}\n")
+        (tree / "etc/hosts").write_text(f"127.0.0.1 localhost\n{address} {name}\n")
+        net = tree / "etc/systemd/network/10-host0.network"
+        net.parent.mkdir(parents=True, exist_ok=True)
+        net.write_text(f"[Match]\nName=host0\n\n[Network]\nAddress={address}/{self.subnet.prefixlen}\n"
+                       f"Gateway={self.gateway}\nDNS={_host_dns()}\n")
+        shutil.copy("/etc/resolv.conf", tree / "etc/resolv.conf") if Path("/etc/resolv.conf").exists() else None
+        ssh_dir = tree / "home/admin/.ssh"
+        ssh_dir.mkdir(parents=True, exist_ok=True)
+        (ssh_dir / "authorized_keys").write_text(self.public_key + "\n")
+        os.chmod(ssh_dir, 0o700)
+        os.chmod(ssh_dir / "authorized_keys", 0o600)
+        uid = int(_run("chroot", str(tree), "id", "-u", "admin").stdout)
+        for p in (ssh_dir, ssh_dir / "authorized_keys"):
+            os.chown(p, uid, uid)
+        volumes = self.workdir / "volumes"
+        volumes.mkdir(parents=True, exist_ok=True)
+        log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
+        proc = subprocess.Popen(
+            ["systemd-nspawn", "--register=no", "--keep-unit", "-q", "-b", "-D", str(tree), "-M", name,
+             f"--network-bridge={self.bridge}", f"--bind={volumes}:/mnt/stackkit-volumes", "--resolv-conf=off"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        state[name] = {"address": address, "pid": proc.pid}
+        self._save(state)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise LocalError(f"{name}: systemd-nspawn exited ({proc.returncode}); see {self.workdir / (name + '.log')}")
+            if self._ssh_ok(address):
+                return self._status(name, state[name])
+            time.sleep(1)
+        raise LocalError(f"{name}: no SSH on {address} after {timeout:.0f} s; see {self.workdir / (name + '.log')}")
+
+    def _ssh_ok(self, address: str) -> bool:
+        r = subprocess.run(["ssh", "-i", str(self._key()), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                            "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=2", "-o", "LogLevel=ERROR",
+                            f"admin@{address}", "true"], capture_output=True, timeout=20)
+        return r.returncode == 0
+
+    def _status(self, name: str, entry: dict) -> MachineStatus:
+        running = _alive(entry["pid"])
+        return MachineStatus(name=name, address=entry["address"], pid=entry["pid"], running=running,
+                             ssh=running and self._ssh_ok(entry["address"]))
+
+    def status(self) -> list[MachineStatus]:
+        return [self._status(n, e) for n, e in sorted(self._state().items())]
+
+    def stop(self, name: str, timeout: float = 30) -> None:
+        state = self._state()
+        entry = state.get(name)
+        if entry is None:
+            return
+        pid = entry["pid"]
+        if _alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        entry["pid"] = 0
+        self._save(state)
+
+    def destroy(self, name: str) -> None:
+        self.stop(name)
+        state = self._state()
+        state.pop(name, None)
+        self._save(state)
+        shutil.rmtree(self.tree(name), ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie of ours is not alive
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.split(") ", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _host_dns() -> str:
+    try:
+        for line in Path("/etc/resolv.conf").read_text().splitlines():
+            if line.startswith("nameserver "):
+                return line.split()[1]
+    except OSError:
+        pass
+    raise LocalError("this host has no nameserver in /etc/resolv.conf; the machines need one to reach packages")
+
+
+def status_dicts(fleet: Fleet) -> list[dict]:
+    return [asdict(s) for s in fleet.status()]
