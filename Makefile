@@ -23,3 +23,13 @@ check: ## lint and types
 
 golden: ## regenerate the golden files of the rendered layer scripts (tests/golden)
 	$(PY) -m stackkit.lifecycle.golden
+
+local-up: setup ## the staging stack on Debian 12 machines on this host (root), serving examples/site; prints its URL
+	$(PY) -m stackkit local up staging --app site=examples/site
+
+local-down: ## stop and remove the local machines (volumes are kept)
+	$(PY) -m stackkit local down staging
+
+bench: ## the benchmarks (results in README.md)
+	$(PY) -m benchmarks.fanout
+	$(PY) -m benchmarks.growth

@@ -53,6 +53,7 @@ def publish(name: str, folder: Path, workdir: Path) -> str:
 
 def serve(workdir: Path, address: str) -> int:
     """Start (once) a git daemon exporting workdir/git on address:9418; returns its pid."""
+    (workdir / "git").mkdir(parents=True, exist_ok=True)
     pidfile = workdir / "git-daemon.pid"
     if pidfile.exists():
         pid = int(pidfile.read_text() or 0)

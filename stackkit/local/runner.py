@@ -157,9 +157,10 @@ class Runner:
             r = next((p for p in state.pending_deletes if p.urn == step.urn), None)
         if r is None:
             raise LocalError(f"{step.name}: no recorded resource for {step.op}")
-        event = f"  -> {step.event}" if step.event else ""
-        why = f"  ({step.reason})" if step.reason and step.op != "update" else ""
-        self.log(f"{step.op:8} {step.type.split(':')[-1]:18} {step.name}{event}{why}")
+        if step.type in (INSTANCE, VOLUME, ATTACHMENT, COMMAND):
+            event = f"  -> {step.event}" if step.event else ""
+            why = f"  ({step.reason})" if step.reason and step.op not in ("update", "create") else ""
+            self.log(f"{step.op:8} {step.type.split(':')[-1]:16} {step.name}{event}{why}")
         tail = ""
         if step.type == INSTANCE:
             tail = self._instance(step, r, state)

@@ -27,9 +27,9 @@ class Result:
 
 def run_remote(connection: dict[str, Any], command: str, stdin: str | None = None, timeout: float = 3600) -> Result:
     host, user = connection["host"], connection.get("user", "root")
-    port = str(connection.get("port", 22))
-    dials = int(connection.get("dialErrorLimit", 10))
-    per_dial = int(connection.get("perDialTimeout", 15))
+    port = str(int(float(connection.get("port", 22))))       # wire-format numbers arrive as floats
+    dials = int(float(connection.get("dialErrorLimit", 10)))
+    per_dial = int(float(connection.get("perDialTimeout", 15)))
     fd, key_path = tempfile.mkstemp(prefix="stackkit-key-")
     try:
         with os.fdopen(fd, "w") as fh:
@@ -45,7 +45,8 @@ def run_remote(connection: dict[str, Any], command: str, stdin: str | None = Non
             out = proc.stdout.decode(errors="replace")
             err = proc.stderr.decode(errors="replace")
             # 255: ssh itself failed (refused, unreachable, auth): dial again, like pulumi-command's backoff
-            if proc.returncode == SSH_FAILED and not out and attempt < dials:
+            refused = any(s in err for s in ("Connection refused", "timed out", "No route to host", "Connection reset"))
+            if proc.returncode == SSH_FAILED and not out and refused and attempt < dials:
                 time.sleep(min(0.1 * 1.5 ** attempt, 5))
                 continue
             break
