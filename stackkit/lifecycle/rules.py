@@ -107,7 +107,8 @@ def ordered(plan: Plan) -> list[Resource]:
     return sorted(plan.resources, key=lambda r: (depth[r.urn], r.type, r.name))
 
 
-def steps(old: Plan | None, new: Plan) -> list[Step]:
+def steps(old: Plan | None, new: Plan, replace: frozenset[str] = frozenset()) -> list[Step]:
+    """`replace`: names of resources to replace although unchanged (`pulumi up --replace <urn>`)."""
     olds = old.by_urn() if old else {}
     news = new.by_urn()
     ops: dict[str, tuple[Op, str]] = {}
@@ -123,7 +124,9 @@ def steps(old: Plan | None, new: Plan) -> list[Step]:
         for prop, urns in r.property_dependencies.items():
             if any(ops.get(u, ("same",))[0] in ("replace",) for u in urns):
                 changed.add(prop)           # a replaced dependency gets a new id / address
-        if not changed:
+        if r.name in replace and r.custom:
+            ops[r.urn] = ("replace", "replace requested")
+        elif not changed:
             ops[r.urn] = ("same", "")
         elif _forces_replace(r, changed):
             ops[r.urn] = ("replace", "changed " + ", ".join(sorted(changed)))

@@ -36,7 +36,8 @@ def up(args: argparse.Namespace) -> int:
     fleet = _fleet(Path(args.workdir))
     fleet.ensure_host()
     fleet.base_tree()
-    runner = Runner(stack_file, fleet, state_path, run_remote, overrides=app_overrides(args, fleet, stack_file))
+    runner = Runner(stack_file, fleet, state_path, run_remote, overrides=app_overrides(args, fleet, stack_file),
+                    replace=frozenset(args.replace or ()))
     report = runner.up()
     ran = report.commands()
     print(f"stackkit local: {stack} converged in {report.seconds:.0f} s; {len(ran)} lifecycle scripts ran")
@@ -129,6 +130,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         v.add_argument("--config", help="a stack file instead of Pulumi.<stack>.yaml")
         v.add_argument("--workdir", default=str(DEFAULT_WORKDIR), help="machines, volumes and state (%(default)s)")
         if name == "up":
+            v.add_argument("--replace", action="append", metavar="INSTANCE",
+                           help="replace this instance although unchanged (like pulumi up --replace)")
             v.add_argument("--app", action="append", metavar="NAME=DIR",
                            help="deploy app NAME from folder DIR, served to the machines by git (repeatable)")
         if name == "down":

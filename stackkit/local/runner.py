@@ -72,13 +72,15 @@ class UpReport:
 
 class Runner:
     def __init__(self, stack_file: Path, fleet: FleetLike, state_path: Path, run_remote: RemoteRun,
-                 log: Callable[[str], None] = print, overrides: dict[str, Any] | None = None) -> None:
+                 log: Callable[[str], None] = print, overrides: dict[str, Any] | None = None,
+                 replace: frozenset[str] = frozenset()) -> None:
         self.stack_file = stack_file
         self.fleet = fleet
         self.state_path = state_path
         self.run_remote = run_remote
         self.log = log
         self.overrides = overrides or {}
+        self.replace = replace              # instance names to replace (pulumi up --replace)
 
     # --- evaluation ----------------------------------------------------------------------------------------------
     def _config(self, sf: StackFile) -> StackFile:
@@ -118,7 +120,7 @@ class Runner:
         bump: set[str] = set()
         for _ in range(2):
             new = evaluate(sf, addresses=self._allocate(state, instances, bump))
-            todo = steps(state.plan() if state.resources else None, new)
+            todo = steps(state.plan() if state.resources else None, new, replace=self.replace)
             replaced = {s.name for s in todo if s.type == INSTANCE and s.op == "replace" and s.phase == "create"}
             if replaced <= bump:
                 break
