@@ -86,13 +86,13 @@ class Runner:
     def _config(self, sf: StackFile) -> StackFile:
         """The stack file as the local machines need it: the fleet's SSH key instead of the stack's."""
         config = copy.deepcopy(sf.config)
+        config.update(copy.deepcopy(self.overrides))
         stack = dict(config["stackkit:stack"])
         stack["ssh_public_key"] = self.fleet.public_key.strip()
         stack["ssh_private_key"] = self.fleet.private_key
         stack["ssh_user"] = "admin"
         stack["os"] = "debian-12"
         config["stackkit:stack"] = stack
-        config.update(self.overrides)
         return StackFile(path=sf.path, config=config, secret_keys=sf.secret_keys | {"stackkit:stack"},
                          placeholders=sf.placeholders)
 

@@ -2,7 +2,7 @@
 # frontend configure: certificates, then each config validated before it replaces the running one, then reloaded.
 sk_install /etc/haproxy/haproxy.cfg --validate "haproxy -c -q -f {}" --on-change "systemctl reload-or-restart haproxy"
 sk_install /etc/varnish/default.vcl --validate "varnishd -j none -C -f {} >/dev/null" \
-  --on-change "systemctl restart varnish"
+  --on-change "systemctl reload-or-restart varnish"
 sk_install /etc/nginx/nginx.conf --validate "nginx -t -q -c {}" --on-change "systemctl reload-or-restart nginx"
 systemctl start haproxy varnish nginx
 sk_wait_http http://127.0.0.1/stackkit-health 30

@@ -1,6 +1,6 @@
 # layers/frontend/setup.sh.j2 rendered for web1-setup (stack production)
 # frontend setup: varnish on loopback; services enabled. Their configs come with configure, when the backends are known.
-sk_install /etc/systemd/system/varnish.service.d/stackkit.conf --on-change "systemctl daemon-reload"
+sk_install /etc/systemd/system/varnish.service.d/stackkit.conf --on-change "systemctl daemon-reload && systemctl restart varnish"
 systemctl enable --quiet nginx varnish haproxy
 install -d -m 0755 /etc/ssl/stackkit
 

@@ -1,0 +1,151 @@
+"""The e2e cluster: real Debian 12 machines (systemd-nspawn) on a private bridge, converged by `stackkit local`."""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stackkit.config.stackfile import read_stack_file
+from stackkit.lifecycle.rules import commands
+from stackkit.local import gitserve
+from stackkit.local.machines import Fleet
+from stackkit.local.runner import Runner, UpReport
+from stackkit.local.ssh import Result, run_remote
+from stackkit.local.state import LocalState
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+WORKDIR = Path(os.environ.get("STACKKIT_E2E_DIR", "/var/tmp/stackkit-e2e"))
+
+
+def _skip_reason() -> str | None:
+    if os.uname().sysname != "Linux":
+        return "e2e machines need Linux"
+    if os.geteuid() != 0:
+        return "e2e machines need root (bridge, NAT, systemd-nspawn)"
+    for tool in ("systemd-nspawn", "debootstrap", "iptables"):
+        if shutil.which(tool) is None:
+            return f"{tool} is missing: run scripts/setup as root"
+    return None
+
+
+class Traffic(threading.Thread):
+    """GET requests through the frontend in a loop (each URL unique, so varnish passes them to Zope), bounded in
+    count and time; counts what failed."""
+
+    def __init__(self, url: str, max_requests: int = 20000, max_seconds: float = 600) -> None:
+        super().__init__(daemon=True)
+        self.url, self.max_requests, self.max_seconds = url, max_requests, max_seconds
+        self.sent = self.failed = 0
+        self.errors: list[str] = []
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        start = time.monotonic()
+        while not self._halt.is_set() and self.sent < self.max_requests and time.monotonic() - start < self.max_seconds:
+            self.sent += 1
+            try:
+                with urllib.request.urlopen(f"{self.url}?n={self.sent}", timeout=10) as r:
+                    if r.status != 200:
+                        raise OSError(f"HTTP {r.status}")
+            except Exception as exc:  # noqa: BLE001 - every failure counts
+                self.failed += 1
+                if len(self.errors) < 10:
+                    self.errors.append(f"#{self.sent}: {exc}")
+            time.sleep(0.02)
+
+    def stop(self) -> Traffic:
+        self._halt.set()
+        self.join(30)
+        return self
+
+
+class Cluster:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.fleet = Fleet(workdir, bridge="skbr1", subnet="10.214.0.0/24")
+        self.stack_file = HERE / "Pulumi.e2e.yaml"
+        self.base = read_stack_file(self.stack_file)
+        self.config: dict[str, Any] = copy.deepcopy(self.base.config)
+        self.state_path = workdir / "state" / "e2e.json"
+        self.password = self.base.placeholders["stackkit:apps.site.secret_environment.ADMIN_PASSWORD"]
+        self.reports: list[UpReport] = []
+        self.log: list[str] = []
+
+    def publish(self, folder: Path) -> str:
+        gitserve.serve(self.workdir, self.fleet.gateway)
+        tag = gitserve.publish("site", folder, self.workdir)
+        self.config["stackkit:apps"]["site"]["source"] = {"type": "git", "url": f"git://{self.fleet.gateway}/site.git",
+                                                          "revision": tag}
+        return tag
+
+    def runner(self, replace: frozenset[str] = frozenset()) -> Runner:
+        overrides = {k: v for k, v in self.config.items() if k.startswith("stackkit:")}
+        return Runner(self.stack_file, self.fleet, self.state_path, run_remote, log=self.log.append,
+                      overrides=overrides, replace=replace)
+
+    def predicted(self) -> set[tuple[str | None, str | None, str]]:
+        runner = self.runner()
+        state = LocalState.load(self.state_path, stack="e2e")
+        _, todo = runner.plan(state)
+        return {(s.instance, s.event, s.phase) for s in commands(todo)}
+
+    def up(self, replace: frozenset[str] = frozenset()) -> UpReport:
+        report = self.runner(replace).up()
+        self.reports.append(report)
+        return report
+
+    def address(self, instance: str) -> str:
+        state = LocalState.load(self.state_path, stack="e2e")
+        return state.addresses[state.machines[instance]]
+
+    def sh(self, instance: str, script: str) -> Result:
+        conn = {"host": self.address(instance), "user": "admin", "privateKey": self.fleet.private_key}
+        return run_remote(conn, "sudo -n bash -s", script)
+
+    def host(self, instance: str):  # type: ignore[no-untyped-def]
+        import testinfra
+
+        key = self.fleet.workdir / "ssh" / "id_ed25519"
+        return testinfra.get_host(f"ssh://admin@{self.address(instance)}", ssh_identity_file=str(key), sudo=True,
+                                  ssh_extra_args="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+                                                 "-o LogLevel=ERROR")
+
+    def url(self) -> str:
+        return f"http://{self.address('web1')}/"
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Any:
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    # a clean start: machines and state of an earlier run go; the base tree is kept (it takes a minute to build)
+    fleet = Fleet(WORKDIR, bridge="skbr1", subnet="10.214.0.0/24")
+    fleet.teardown()
+    gitserve.stop(WORKDIR)
+    for sub in ("machines", "volumes", "state", "git", "fleet.json"):
+        target = WORKDIR / sub
+        shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+    c = Cluster(WORKDIR)
+    c.fleet.ensure_host()
+    start = time.monotonic()
+    c.fleet.base_tree()
+    c.base_seconds = time.monotonic() - start
+    c.publish(ROOT / "examples/site")
+    yield c
+    if os.environ.get("STACKKIT_E2E_KEEP"):
+        return                       # leave the machines up to look at them (stackkit local down cleans up)
+    for name in list(c.fleet._state()):
+        c.fleet.destroy(name)
+    gitserve.stop(WORKDIR)
+    c.fleet.teardown()
+    shutil.rmtree(WORKDIR / "volumes", ignore_errors=True)
