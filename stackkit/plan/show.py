@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stackkit.config.attributes import lookup
 from stackkit.plan.evaluate import Plan, Resource
 
 KEYS: dict[str, tuple[str, ...]] = {
@@ -24,15 +25,6 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _get(inputs: dict[str, Any], dotted: str) -> Any:
-    cur: Any = inputs
-    for part in dotted.split("."):
-        if not isinstance(cur, dict) or part not in cur:
-            return None
-        cur = cur[part]
-    return cur
-
-
 def _fmt(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_fmt(v) for v in value) + "]"
@@ -45,7 +37,7 @@ def _fmt(value: Any) -> str:
 def summary(r: Resource) -> str:
     parts = []
     for key in KEYS.get(r.type, ()):
-        value = _get(r.inputs, key)
+        value = lookup(r.inputs, key)
         if value not in (None, "", []):
             parts.append(f"{key.split('.')[-1]}={_fmt(value)}")
     if r.type == "command:remote:Command" and "stdin" in r.inputs:

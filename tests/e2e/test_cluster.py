@@ -56,6 +56,16 @@ def zope(cluster: Cluster, instance: str, path: str, data: dict | None = None) -
         return exc.code, exc.read().decode(errors="replace")
 
 
+def up_under_traffic(cluster: Cluster, key: str):  # type: ignore[no-untyped-def]
+    """`local up` while a request loop runs through the frontend; records the figures."""
+    traffic = Traffic(cluster.url())
+    traffic.start()
+    report = cluster.up()
+    traffic.stop()
+    record(key, {"seconds": round(report.seconds, 1), "requests": traffic.sent, "failed": traffic.failed})
+    return report, traffic
+
+
 def test_converge(cluster: Cluster) -> None:
     start = time.monotonic()
     report = cluster.up()
@@ -110,11 +120,7 @@ def test_backup_runs(cluster: Cluster) -> None:
 def test_add_a_plone_instance_under_traffic(cluster: Cluster) -> None:
     cluster.config["stackkit:instances"]["app3"] = {"layers": ["plone"]}
     predicted = cluster.predicted()
-    traffic = Traffic(cluster.url())
-    traffic.start()
-    report = cluster.up()
-    traffic.stop()
-    record("add_app3", {"seconds": round(report.seconds, 1), "requests": traffic.sent, "failed": traffic.failed})
+    report, traffic = up_under_traffic(cluster, "add_app3")
     assert ran(report) == predicted
     configured = {i for i, e, p in ran(report) if e == "configure"}
     assert configured == {"web1", "app3"}, "configure re-ran only where the watched state changed"
@@ -127,11 +133,7 @@ def test_remove_a_plone_instance_under_traffic(cluster: Cluster) -> None:
     del cluster.config["stackkit:instances"]["app2"]
     predicted = cluster.predicted()
     app2 = cluster.address("app2")
-    traffic = Traffic(cluster.url())
-    traffic.start()
-    report = cluster.up()
-    traffic.stop()
-    record("remove_app2", {"seconds": round(report.seconds, 1), "requests": traffic.sent, "failed": traffic.failed})
+    report, traffic = up_under_traffic(cluster, "remove_app2")
     assert ran(report) == predicted
     order = [(e.step.instance, e.step.event) for e in report.executed if e.step.runs]
     assert order.index(("web1", "configure")) < order.index(("app2", "shutdown")), "out of haproxy before shutdown"
@@ -146,11 +148,7 @@ def test_rolling_deploy_of_a_new_revision_under_traffic(cluster: Cluster, tmp_pa
     tag = cluster.publish(v2)
     predicted = cluster.predicted()
     assert {e for _, e, _ in predicted} == {"deploy"}
-    traffic = Traffic(cluster.url())
-    traffic.start()
-    report = cluster.up()
-    traffic.stop()
-    record("rolling_deploy", {"seconds": round(report.seconds, 1), "requests": traffic.sent, "failed": traffic.failed})
+    report, traffic = up_under_traffic(cluster, "rolling_deploy")
     assert ran(report) == {("app1", "deploy", "update"), ("app3", "deploy", "update")}
     for i in ("app1", "app3"):
         assert cluster.sh(i, "readlink -f /srv/apps/site/current").stdout.endswith(f"/releases/{tag}")
