@@ -151,17 +151,16 @@ class _Builder:
             if name not in members:
                 members = sorted([*members, name])
 
-            def make_configure(f: dict, d: dict, name: str = name) -> str:
-                return bundle(loaded, name, {"configure": view(loaded, name, "configure", f, d)})
+            def make_configure(f: dict, d: dict, name: str = name) -> tuple[str, str]:
+                """The bundle and the fingerprint of the watched state (secrets redacted), from one view."""
+                v = view(loaded, name, "configure", f, d)
+                return bundle(loaded, name, {"configure": v}), fingerprint(redacted(v, self.secrets))
 
-            def trigger(f: dict, d: dict, name: str = name) -> str:
-                return fingerprint(redacted(view(loaded, name, "configure", f, d), self.secrets))
-
-            state_hash = self._joined(members, trigger)
+            joined = self._joined(members, make_configure)
             configure[name] = self.command(
                 name, "configure", create=RUN.format(event="configure"), delete=None,
-                stdin=self._stdin(name, members, make_configure),
-                triggers=[state_hash, cfg.stack.configure_nonce], depends_on=[barrier])
+                stdin=joined.apply(lambda j: self._guarded(j[0])),
+                triggers=[joined.apply(lambda j: j[1]), cfg.stack.configure_nonce], depends_on=[barrier])
 
             def make_shutdown(f: dict, d: dict, name: str = name) -> str:
                 return bundle(loaded, name, {"shutdown": view(loaded, name, "shutdown", f, d)})
