@@ -25,6 +25,8 @@ def layer_section(spec: LayerSpec) -> str:
     lines.append(f"- packages: {', '.join(f'`{p}`' for p in spec.packages) or 'none'}")
     lines.append(f"- watches: {', '.join(spec.watches) or 'nothing'} (configure re-runs when their members change)")
     lines.append(f"- events with a script: {', '.join(e for e in spec.scripts) or 'none'}")
+    if spec.requires:
+        lines.append(f"- must share its instance with: {', '.join(spec.requires)}")
     if spec.tls:
         lines.append("- terminates TLS: receives the apps' SSL keys")
     if spec.load_balancer:

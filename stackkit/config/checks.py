@@ -86,6 +86,15 @@ def elastic_ips(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
             claimed[eip] = iname
 
 
+def colocation(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
+    for iname, inst in cfg.instances.items():
+        for la in inst.layers:
+            for needed in specs[la].requires if la in specs else []:
+                if needed not in inst.layers:
+                    yield (f"instances.{iname}.layers: layer {la} must share its instance with layer {needed} "
+                           f"(layers/{la}/layer.yaml: requires); add {needed} to this instance or remove {la}")
+
+
 def load_balancers(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
     for lname, layer in cfg.layers.items():
         if layer.load_balancer is not None and not cfg.layer_instances(lname):
@@ -156,8 +165,8 @@ def backends(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
                        "'auto' or a number from 1 to 18 (ports 8081-8098), set at the instance, layer or stack")
 
 
-CHECKS: tuple[Check, ...] = (layers_exist, references, volume_overrides, elastic_ips, load_balancers, hostnames, ports,
-                             volumes_per_instance, databases, backends)
+CHECKS: tuple[Check, ...] = (layers_exist, references, volume_overrides, elastic_ips, colocation, load_balancers,
+                             hostnames, ports, volumes_per_instance, databases, backends)
 
 
 def run_checks(cfg: StackConfig, specs: dict[str, LayerSpec]) -> list[str]:

@@ -93,6 +93,7 @@ class LayerSpec(_Strict):
     description: str
     packages: list[str] = []
     watches: list[str] = []
+    requires: list[str] = []          # layers an instance carrying this one must carry too
     tls: bool = False
     ports: list[Port] = []
     volumes: list[LayerVolume] = []
