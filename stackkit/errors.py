@@ -26,6 +26,10 @@ class ConfigError(StackkitError):
             f"  {p}" for p in self.problems))
 
 
+class TemplateError(StackkitError):
+    """A layer template failed to render: names the file and line."""
+
+
 class PlanError(StackkitError):
     """Evaluating the program under the mock runtime failed."""
 

@@ -15,13 +15,9 @@ from typing import Any
 
 import jinja2
 
-from stackkit.errors import StackkitError
+from stackkit.errors import TemplateError
 
 LAYERS_DIR = Path(os.environ.get("STACKKIT_LAYERS_DIR") or Path(__file__).resolve().parent.parent.parent / "layers")
-
-
-class TemplateError(StackkitError):
-    """A layer template failed to render: names the file and line."""
 
 
 def _shquote(value: Any) -> str:

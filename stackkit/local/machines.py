@@ -17,7 +17,7 @@ import shutil
 import signal
 import subprocess
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from stackkit.errors import LocalError
@@ -278,6 +278,3 @@ def _host_dns() -> str:
         pass
     raise LocalError("this host has no nameserver in /etc/resolv.conf; the machines need one to reach packages")
 
-
-def status_dicts(fleet: Fleet) -> list[dict]:
-    return [asdict(s) for s in fleet.status()]
