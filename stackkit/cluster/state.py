@@ -17,7 +17,7 @@ from typing import Any
 
 from stackkit.config.attributes import lookup
 from stackkit.config.instance_types import vcpus
-from stackkit.config.load import Loaded
+from stackkit.config.load import Loaded, secret_fields
 
 MEMBER_EVENTS = ("configure",)
 SIZING = ("instance_type", "vcpus", "backends")
@@ -181,26 +181,7 @@ def view(loaded: Loaded, instance: str, event: str, facts: dict[str, InstanceFac
 
 def secret_values(loaded: Loaded) -> list[str]:
     """Every secret value of the stack (to mark the commands that carry one and to check nothing leaks)."""
-    from pydantic import BaseModel, SecretStr
-
-    cfg = loaded.config
-    out: list[str] = []
-
-    def dig(obj: Any) -> None:
-        if isinstance(obj, SecretStr):
-            out.append(obj.get_secret_value())
-        elif isinstance(obj, BaseModel):
-            for f in type(obj).model_fields:
-                dig(getattr(obj, f))
-        elif isinstance(obj, dict):
-            for v in obj.values():
-                dig(v)
-        elif isinstance(obj, list):
-            for v in obj:
-                dig(v)
-
-    dig(cfg)
-    return sorted(set(out))
+    return sorted({secret.get_secret_value() for _, secret in secret_fields(loaded.config)})
 
 
 def redacted(data: Any, secrets: list[str]) -> Any:

@@ -83,28 +83,24 @@ def load(raw: Mapping[str, Any], secret_keys: Iterable[str] = (), source: str = 
     return Loaded(config=cfg, specs=used, attrs=attrs)
 
 
-def _secret_paths(model: BaseModel, path: str) -> Iterator[str]:
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        yield from _secret_values(value, f"{path}.{name}")
-
-
-def _secret_values(value: Any, path: str) -> Iterator[str]:
+def secret_fields(value: Any, path: str = "") -> Iterator[tuple[str, SecretStr]]:
+    """Every secret field set in a model (or a value inside one), with its config path."""
     if isinstance(value, SecretStr):
-        yield path
+        yield path, value
     elif isinstance(value, BaseModel):
-        yield from _secret_paths(value, path)
+        for name in type(value).model_fields:
+            yield from secret_fields(getattr(value, name), f"{path}.{name}" if path else name)
     elif isinstance(value, dict):
         for k, v in value.items():
-            yield from _secret_values(v, f"{path}.{k}")
+            yield from secret_fields(v, f"{path}.{k}")
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            yield from _secret_values(v, f"{path}[{i}]")
+            yield from secret_fields(v, f"{path}[{i}]")
 
 
 def _plaintext_secrets(cfg: StackConfig, secret_keys: set[str]) -> Iterator[str]:
     for key in KEYS:
-        for path in _secret_values(getattr(cfg, key), key):
+        for path, _ in secret_fields(getattr(cfg, key), key):
             if f"{NAMESPACE}:{key}" not in secret_keys:
                 yield (f"{path}: is plaintext in the stack file; store it encrypted: "
                        f"pulumi config set --secret --path '{NAMESPACE}:{path}' <value>")
