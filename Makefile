@@ -8,7 +8,7 @@ setup:
 	scripts/setup
 
 plan: ## offline plan of a stack under Pulumi's mock runtime (no AWS, no Pulumi CLI)
-	SKIP_APT=1 scripts/setup
+	SKIP_APT=1 SKIP_ENGINE=1 scripts/setup
 	$(PY) -m stackkit plan $(STACK)
 
 test: setup ## the whole suite: unit, daemons' validators, e2e on local Debian machines
