@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from stackkit.errors import LocalError
 SUITE = "bookworm"
 BASE_PACKAGES = ("systemd,systemd-sysv,dbus,openssh-server,iproute2,python3,python3-venv,ca-certificates,curl,sudo,"
                  "procps,less,git")
+_STATE_LOCK = threading.Lock()
 TOOLS = {"debootstrap": "debootstrap", "systemd-nspawn": "systemd-container", "ip": "iproute2",
          "iptables": "iptables", "ssh": "openssh-client", "ssh-keygen": "openssh-client"}
 
@@ -64,8 +66,10 @@ def host_mirror() -> str:
 
 
 class Fleet:
-    def __init__(self, workdir: Path, bridge: str = "skbr0", subnet: str = "10.213.0.0/24") -> None:
+    def __init__(self, workdir: Path, bridge: str = "skbr0", subnet: str = "10.213.0.0/24",
+                 base_dir: Path | None = None) -> None:
         self.workdir = Path(workdir)
+        self.base_dir = Path(base_dir) if base_dir else self.workdir
         self.bridge = bridge
         self.subnet = ipaddress.ip_network(subnet)
         self.gateway = str(next(self.subnet.hosts()))
@@ -130,8 +134,8 @@ class Fleet:
 
     # --- base tree ---------------------------------------------------------------------------------------------------
     def base_tree(self) -> Path:
-        base = self.workdir / "base"
-        stamp = self.workdir / "base.ok"
+        base = self.base_dir / "base"
+        stamp = self.base_dir / "base.ok"
         if stamp.exists() and base.exists():
             return base
         shutil.rmtree(base, ignore_errors=True)
@@ -173,7 +177,21 @@ class Fleet:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.state_file.write_text(json.dumps(state, indent=1, sort_keys=True))
 
-    def boot(self, name: str, address: str, timeout: float = 90) -> MachineStatus:
+    def _record(self, name: str, entry: dict | None) -> None:
+        """Set (or, with None, remove) one machine's entry: machines boot in parallel threads (the local cloud's
+        provider), so read, change and write under one lock."""
+        with _STATE_LOCK:
+            state = self._state()
+            if entry is None:
+                state.pop(name, None)
+            else:
+                state[name] = entry
+            self._save(state)
+
+    def boot(self, name: str, address: str, timeout: float = 90, hostname: str | None = None,
+             authorized_key: str | None = None) -> MachineStatus:
+        """Boot machine `name` at `address`; its hostname (default: the name) and the admin user's authorized key
+        (default: the fleet's own key, which the fleet also keeps for its own SSH checks)."""
         if ipaddress.ip_address(address) not in self.subnet or address == self.gateway:
             raise LocalError(f"{name}: address {address} is not a host address of {self.subnet}")
         state = self._state()
@@ -184,8 +202,9 @@ class Fleet:
         shutil.rmtree(tree, ignore_errors=True)
         tree.parent.mkdir(parents=True, exist_ok=True)
         _run("cp", "-a", "--reflink=auto", str(base), str(tree), timeout=600)
-        (tree / "etc/hostname").write_text(f"{name}\n")
-        (tree / "etc/hosts").write_text(f"127.0.0.1 localhost\n{address} {name}\n")
+        host = hostname or name
+        (tree / "etc/hostname").write_text(f"{host}\n")
+        (tree / "etc/hosts").write_text(f"127.0.0.1 localhost\n{address} {host}\n")
         net = tree / "etc/systemd/network/10-host0.network"
         net.parent.mkdir(parents=True, exist_ok=True)
         net.write_text(f"[Match]\nName=host0\n\n[Network]\nAddress={address}/{self.subnet.prefixlen}\n"
@@ -193,7 +212,8 @@ class Fleet:
         shutil.copy("/etc/resolv.conf", tree / "etc/resolv.conf") if Path("/etc/resolv.conf").exists() else None
         ssh_dir = tree / "home/admin/.ssh"
         ssh_dir.mkdir(parents=True, exist_ok=True)
-        (ssh_dir / "authorized_keys").write_text(self.public_key + "\n")
+        keys = [self.public_key] + ([authorized_key.strip()] if authorized_key else [])
+        (ssh_dir / "authorized_keys").write_text("\n".join(keys) + "\n")
         os.chmod(ssh_dir, 0o700)
         os.chmod(ssh_dir / "authorized_keys", 0o600)
         uid = int(_run("chroot", str(tree), "id", "-u", "admin").stdout)
@@ -206,8 +226,8 @@ class Fleet:
             ["systemd-nspawn", "--register=no", "--keep-unit", "-q", "-b", "-D", str(tree), "-M", name,
              f"--network-bridge={self.bridge}", f"--bind={volumes}:/mnt/stackkit-volumes", "--resolv-conf=off"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
-        state[name] = {"address": address, "pid": proc.pid}
-        self._save(state)
+        self._record(name, {"address": address, "pid": proc.pid})
+        state = self._state()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -231,6 +251,15 @@ class Fleet:
     def status(self) -> list[MachineStatus]:
         return [self._status(n, e) for n, e in sorted(self._state().items())]
 
+    def leader_pid(self, name: str) -> int | None:
+        """The pid of the machine's init (its network namespace is the machine's), or None when it is not running."""
+        entry = self._state().get(name)
+        if entry is None or not _alive(entry["pid"]):
+            return None
+        children = Path(f"/proc/{entry['pid']}/task/{entry['pid']}/children")
+        pids = children.read_text().split() if children.exists() else []
+        return int(pids[0]) if pids else None
+
     def stop(self, name: str, timeout: float = 30) -> None:
         state = self._state()
         entry = state.get(name)
@@ -244,14 +273,11 @@ class Fleet:
                 time.sleep(0.5)
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
-        entry["pid"] = 0
-        self._save(state)
+        self._record(name, {**entry, "pid": 0})
 
     def destroy(self, name: str) -> None:
         self.stop(name)
-        state = self._state()
-        state.pop(name, None)
-        self._save(state)
+        self._record(name, None)
         shutil.rmtree(self.tree(name), ignore_errors=True)
 
 

@@ -1,0 +1,166 @@
+"""The input rules AWS enforces on the fields the program sets: the stand-in refuses what AWS would refuse, in Check,
+with the property and the rule named, so `pulumi preview` on the local cloud fails where a real `pulumi up` would.
+
+Each rule cites where AWS states it (API reference of the call that takes the value).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from stackkit.engine.aws.values import UNKNOWN
+
+# EC2 CreateSecurityGroup / AuthorizeSecurityGroupIngress (IpRange/UserIdGroupPair Description): "Constraints: Up to
+# 255 characters in length. Allowed characters are a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*"
+SG_TEXT = re.compile(r"^[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*$")
+# Tags (EC2 API Tag: key up to 127 characters; RDS, IAM, ELBv2: 128; values up to 256; at most 50 per resource; the
+# aws: prefix is reserved).
+# CreateVpc: "The allowed block size is between a /16 netmask (65,536 IP addresses) and /28 netmask (16 IP addresses)."
+# CreateLoadBalancer / CreateTargetGroup Name: "maximum of 32 characters, must contain only alphanumeric characters or
+# hyphens, and must not begin or end with a hyphen"; a load balancer name must not begin with "internal-".
+LB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
+# CreateDBInstance MasterUserPassword: "Can include any printable ASCII character except "/", """, or "@". Can't
+# contain spaces." Length 8 to 128 (PostgreSQL, MySQL, MariaDB).
+RDS_PASSWORD = re.compile(r'^[!#-.0-?A-~]{8,128}$')   # printable ASCII without space, " / @
+# DBInstanceIdentifier: 1-63 letters, digits or hyphens; first a letter; no two consecutive hyphens; not ending in one
+# (stored lower-case: terraform-provider-aws refuses upper case).
+RDS_IDENTIFIER = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$")
+# EBS CreateVolume: size and performance limits per volume type (GiB, IOPS, MiB/s).
+EBS_SIZE = {"gp2": (1, 16384), "gp3": (1, 16384), "io1": (4, 16384), "io2": (4, 65536), "st1": (125, 16384),
+            "sc1": (125, 16384), "standard": (1, 1024)}
+EBS_IOPS = {"gp3": (3000, 80000), "io1": (100, 64000), "io2": (100, 256000)}
+EBS_THROUGHPUT = (125, 2000)   # gp3 only
+
+Failure = tuple[str, str]   # (property path, reason)
+
+
+def _g(props: dict[str, Any], key: str) -> Any:
+    return props.get(key)
+
+
+def _known(v: Any) -> bool:
+    return v is not UNKNOWN and v is not None
+
+
+def _tags(type_: str, props: dict[str, Any]) -> Iterator[Failure]:
+    tags = _g(props, "tags")
+    if not isinstance(tags, dict):
+        return
+    if len(tags) > 50:
+        yield "tags", f"{len(tags)} tags: AWS allows at most 50 per resource"
+    longest = 127 if type_.startswith(("aws:ec2/", "aws:ebs/", "aws:vpc/")) else 128
+    for k, v in tags.items():
+        if not 1 <= len(k) <= longest:
+            yield f"tags.{k}", f"tag keys are 1 to {longest} characters (AWS tag restrictions)"
+        if k.lower().startswith("aws:"):
+            yield f"tags.{k}", "the aws: tag prefix is reserved for AWS (AWS tag restrictions)"
+        if _known(v) and len(str(v)) > 256:
+            yield f"tags.{k}", f"tag values are at most 256 characters, this one has {len(str(v))} (AWS tag restrictions)"
+
+
+def _sg_text(path: str, v: Any) -> Iterator[Failure]:
+    if not _known(v):
+        return
+    if len(v) > 255 or not SG_TEXT.match(v):
+        yield path, (f"{v!r}: EC2 allows only a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{{}}!$* in security group "
+                     "descriptions, up to 255 characters")
+
+
+def _security_group(p: dict[str, Any]) -> Iterator[Failure]:
+    yield from _sg_text("description", _g(p, "description"))
+    for key in ("ingress", "egress"):
+        for i, rule in enumerate(_g(p, key) or []):
+            if isinstance(rule, dict):
+                yield from _sg_text(f"{key}[{i}].description", rule.get("description"))
+
+
+def _ingress_rule(p: dict[str, Any]) -> Iterator[Failure]:
+    yield from _sg_text("description", _g(p, "description"))
+    if _known(_g(p, "cidrIpv4")) and _known(_g(p, "referencedSecurityGroupId")):
+        yield "cidrIpv4", "a rule has one source: cidrIpv4 or referencedSecurityGroupId, not both"
+
+
+def _vpc(p: dict[str, Any]) -> Iterator[Failure]:
+    cidr = _g(p, "cidrBlock")
+    if _known(cidr):
+        net = ipaddress.ip_network(cidr, strict=False)
+        if not 16 <= net.prefixlen <= 28:
+            yield "cidrBlock", f"{cidr}: a VPC's block is between a /16 and a /28 netmask (EC2 CreateVpc)"
+
+
+def _lb_name(p: dict[str, Any], what: str) -> Iterator[Failure]:
+    name = _g(p, "name")
+    if _known(name) and (not LB_NAME.match(name) or name.startswith("internal-")):
+        yield "name", (f"{name!r}: a {what} name has at most 32 letters, digits or hyphens, not at either end"
+                       f"{' and does not begin with internal-' if what == 'load balancer' else ''}")
+
+
+def _target_group(p: dict[str, Any]) -> Iterator[Failure]:
+    yield from _lb_name(p, "target group")
+    hc: Any = _g(p, "healthCheck")
+    if isinstance(hc, dict) and _known(hc.get("path")):
+        path = hc["path"]
+        if not path.startswith("/") or len(path) > 1024:
+            yield "healthCheck.path", f"{path!r}: a health check path starts with / and has at most 1024 characters"
+
+
+def _volume(p: dict[str, Any]) -> Iterator[Failure]:
+    vtype, size, iops = _g(p, "type") or "gp2", _g(p, "size"), _g(p, "iops")
+    if not _known(vtype):
+        return
+    if vtype in EBS_SIZE and _known(size):
+        lo, hi = EBS_SIZE[vtype]
+        if not lo <= int(size) <= hi:
+            yield "size", f"{size} GiB: a {vtype} volume is {lo} to {hi} GiB (EBS CreateVolume)"
+    if vtype in ("io1", "io2") and not _known(iops):
+        yield "iops", f"a {vtype} volume needs iops (EBS CreateVolume)"
+    if _known(iops) and vtype in EBS_IOPS:
+        lo, hi = EBS_IOPS[vtype]
+        if not lo <= int(iops) <= hi:
+            yield "iops", f"{iops}: {vtype} takes {lo} to {hi} IOPS (EBS CreateVolume)"
+    elif _known(iops) and vtype not in EBS_IOPS:
+        yield "iops", f"a {vtype} volume takes no iops setting (EBS CreateVolume)"
+    tp = _g(p, "throughput")
+    if _known(tp) and (vtype != "gp3" or not EBS_THROUGHPUT[0] <= int(tp) <= EBS_THROUGHPUT[1]):
+        yield "throughput", f"{tp}: only gp3 takes a throughput, {EBS_THROUGHPUT[0]} to {EBS_THROUGHPUT[1]} MiB/s"
+
+
+def _rds(p: dict[str, Any]) -> Iterator[Failure]:
+    pw = _g(p, "password")
+    if _known(pw) and not RDS_PASSWORD.match(pw):
+        yield "password", ("the master password is 8 to 128 printable ASCII characters without space, '/', '\"' or '@' "
+                           "(RDS CreateDBInstance); the value itself is not shown")
+    ident = _g(p, "identifier")
+    if _known(ident) and not RDS_IDENTIFIER.match(ident):
+        yield "identifier", (f"{ident!r}: 1 to 63 lower-case letters, digits or hyphens, starting with a letter, without '--' "
+                             "and not ending with '-' (RDS CreateDBInstance)")
+
+
+RULES: dict[str, Callable[[dict[str, Any]], Iterator[Failure]]] = {
+    "aws:ec2/securityGroup:SecurityGroup": _security_group,
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _ingress_rule,
+    "aws:ec2/vpc:Vpc": _vpc,
+    "aws:lb/loadBalancer:LoadBalancer": lambda p: _lb_name(p, "load balancer"),
+    "aws:lb/targetGroup:TargetGroup": _target_group,
+    "aws:ebs/volume:Volume": _volume,
+    "aws:rds/instance:Instance": _rds,
+}
+
+
+def check(type_: str, props: dict[str, Any]) -> list[Failure]:
+    """Every rule the inputs break: tags for every type, then the type's own."""
+    rule = RULES.get(type_)
+    return [*_tags(type_, props), *(rule(props) if rule else [])]
+
+# The commercial AWS regions (EC2 DescribeRegions, all partitions' public regions as of 2026); a region outside this
+# set is refused by the provider's configuration check, as the AWS SDK's endpoint resolution would refuse it.
+REGIONS = frozenset({
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-east-2", "ap-south-1",
+    "ap-south-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2",
+    "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ca-central-1", "ca-west-1",
+    "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2", "eu-north-1",
+    "il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1", "us-gov-east-1", "us-gov-west-1",
+})
