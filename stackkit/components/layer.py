@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from stackkit.config.layerspec import FromLayers, LayerSpec, Port
+from stackkit.config.layerspec import FromLayers, LayerSpec, Port, ec2_text
 from stackkit.config.models import LayerSettings
 
 WORLD = "0.0.0.0/0"
@@ -72,7 +72,7 @@ class Layer(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         tags = {**args.tags, "stackkit:layer": name}
         self.security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg", vpc_id=args.vpc_id, description=f"stackkit layer {name}: {args.spec.description}"[:255],
+            f"{name}-sg", vpc_id=args.vpc_id, description=ec2_text(f"stackkit layer {name}: {args.spec.description}"),
             egress=[aws.ec2.SecurityGroupEgressArgs(protocol="-1", from_port=0, to_port=0, cidr_blocks=[WORLD],
                                                     description="outbound: packages, app sources")],
             tags={**tags, "Name": f"{name}-sg"}, opts=self._child)
@@ -89,12 +89,12 @@ class Layer(pulumi.ComponentResource):
                      for p in sorted({lb.listener_port} | ({443} if lb.certificate_arn else set()))],
             egress=[aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=spec.port, to_port=spec.port,
                                                     security_groups=[self.security_group.id],
-                                                    description="to the layer's instances")],
+                                                    description=f"to the instances of layer {name}")],
             tags={**tags, "Name": f"{name}-lb-sg"}, opts=self._child)
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-in-{spec.port}-tcp-from-lb", security_group_id=self.security_group.id, ip_protocol="tcp",
             from_port=spec.port, to_port=spec.port, referenced_security_group_id=self.lb_security_group.id,
-            description="from the layer's load balancer", opts=self._child)
+            description=f"from the load balancer of layer {name}", opts=self._child)
         self.load_balancer = aws.lb.LoadBalancer(
             f"{name}-alb", load_balancer_type="application", internal=False,
             security_groups=[self.lb_security_group.id], subnets=self._args.public_subnet_ids,

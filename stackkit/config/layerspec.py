@@ -6,6 +6,7 @@ watches, its volumes, its templates and its attribute defaults. Scripts are the 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +24,15 @@ class FromLayers(_Strict):
     layers: list[str] = Field(min_length=1)
 
 
+# EC2 descriptions (security groups and their rules): "a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*"
+EC2_TEXT = r"^[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*$"
+
+
+def ec2_text(text: str) -> str:
+    """Prose as an EC2 description: characters EC2 refuses dropped, at most 255 characters."""
+    return re.sub(r"[^a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]", "", text)[:255]
+
+
 PortFrom = Literal["internet", "admin", "local", "stack"] | FromLayers
 
 
@@ -31,7 +41,8 @@ class Port(_Strict):
     to_port: int | None = Field(default=None, ge=1, le=65535)
     protocol: Literal["tcp", "udp"] = "tcp"
     from_: PortFrom = Field(alias="from")
-    description: str = ""
+    # it becomes a security group rule's description: EC2 allows only these characters there
+    description: str = Field(default="", max_length=255, pattern=EC2_TEXT)
 
     @model_validator(mode="after")
     def _range(self) -> Port:
