@@ -14,7 +14,8 @@ Facts encoded (shared/reference/pulumi-command.md, provider source):
   if set, else `create`; a delete runs the *stored* `delete` with the stored stdin and connection;
 - properties that depend on a replaced resource change too (new id, new address): the dependent is replaced if such a
   property forces replacement, else updated;
-- a few AWS properties force replacement (REPLACE_ON below); the rest update in place.
+- which AWS properties force replacement is pulumi-aws's rule, read from the one cited table that the local cloud's
+  stand-in provider also uses (stackkit/engine/aws/schema.py): the model and the engine's provider cannot drift apart.
 """
 
 from __future__ import annotations
@@ -23,22 +24,12 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from stackkit.engine.aws.schema import TYPES, UNKNOWN, replaces
 from stackkit.plan.evaluate import Plan, Resource
 
 Op = Literal["create", "update", "replace", "delete", "same"]
 
-REPLACE_ON: dict[str, set[str]] = {
-    "aws:ec2/instance:Instance": {"ami", "subnetId", "availabilityZone", "keyName", "rootBlockDevice"},
-    "aws:ebs/volume:Volume": {"availabilityZone", "encrypted", "snapshotId", "kmsKeyId"},
-    "aws:ec2/volumeAttachment:VolumeAttachment": {"instanceId", "volumeId", "deviceName"},
-    "aws:ec2/eipAssociation:EipAssociation": {"instanceId", "allocationId"},
-    "aws:lb/targetGroupAttachment:TargetGroupAttachment": {"targetId", "targetGroupArn", "port"},
-    "aws:ec2/subnet:Subnet": {"cidrBlock", "availabilityZone", "vpcId"},
-    "aws:ec2/vpc:Vpc": {"cidrBlock"},
-    "aws:rds/instance:Instance": {"engine", "dbName", "storageEncrypted", "availabilityZone"},
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": {"securityGroupId"},
-    "command:remote:Command": {"triggers"},
-}
+COMMAND_REPLACE_ON = {"triggers"}   # pulumi-command: a change of triggers replaces (#855, #189)
 EVENT = re.compile(r"bash -s (\w+)")
 
 
@@ -83,9 +74,17 @@ def _changed(old: Resource, new: Resource) -> set[str]:
     return {k for k in keys if k not in ignore and old.secret_inputs.get(k) != new.secret_inputs.get(k)}
 
 
-def _forces_replace(r: Resource, props: set[str]) -> bool:
-    replace_on = REPLACE_ON.get(r.type, set()) | {p.split("[")[0] for p in r.options.get("replaceOnChanges", [])}
-    return bool(props & replace_on)
+def _forces_replace(old: Resource, r: Resource, props: set[str]) -> bool:
+    explicit = {p.split("[")[0] for p in r.options.get("replaceOnChanges", [])}
+    if r.type == "command:remote:Command":
+        explicit |= COMMAND_REPLACE_ON
+    if props & explicit:
+        return True
+    # a property that changes because a dependency is replaced is unknown until then
+    return r.type in TYPES and any(replaces(r.type, p, old.secret_inputs.get(p),
+                                            UNKNOWN if p in r.property_dependencies and old.secret_inputs.get(p)
+                                            == r.secret_inputs.get(p) else r.secret_inputs.get(p))
+                                   for p in props)
 
 
 def _command_event(r: Resource, script: str) -> str | None:
@@ -128,7 +127,7 @@ def steps(old: Plan | None, new: Plan, replace: frozenset[str] = frozenset()) ->
             ops[r.urn] = ("replace", "replace requested")
         elif not changed:
             ops[r.urn] = ("same", "")
-        elif _forces_replace(r, changed):
+        elif _forces_replace(olds[r.urn], r, changed):
             ops[r.urn] = ("replace", "changed " + ", ".join(sorted(changed)))
         else:
             ops[r.urn] = ("update", "changed " + ", ".join(sorted(changed)))
