@@ -55,13 +55,20 @@ def against(ref: str, stack_path: Path) -> Plan:
             tf.extractall(tree, filter="data")
         if not (tree / rel).exists():
             raise PlanError(f"--against {ref}: {rel} does not exist at that revision")
+        return evaluate_tree(tree, tree / rel, what=f"--against {ref}")
+
+
+def evaluate_tree(tree: Path, stack_path: Path, what: str = "") -> Plan:
+    """The plan of a stack file evaluated with the program and layers of another tree (an old revision, an edited
+    copy), in a subprocess so that tree's stackkit is the one imported."""
+    with tempfile.TemporaryDirectory(prefix="stackkit-tree-") as tmp:
         out = Path(tmp) / "plan.json"
         env = {**os.environ, "PYTHONPATH": str(tree)}
         env.pop("STACKKIT_LAYERS_DIR", None)
-        result = subprocess.run([sys.executable, "-c", _DUMP, str(tree), str(tree / rel), str(out)],
+        result = subprocess.run([sys.executable, "-c", _DUMP, str(tree), str(stack_path), str(out)],
                                 capture_output=True, text=True, env=env, timeout=600)
         if result.returncode != 0:
-            raise PlanError(f"--against {ref}: evaluating the old program failed:\n{result.stderr[-2000:]}")
+            raise PlanError(f"{what or tree}: evaluating the program failed:\n{result.stderr[-2000:]}")
         data = json.loads(out.read_text())
     return Plan(stack=data["stack"], project="stackkit", resources=[
         Resource(urn=d["urn"], type=d["type"], name=d["name"], parent=d["parent"] or "", custom=d["custom"],

@@ -1,0 +1,220 @@
+"""Model against engine: what `plan --against` predicts for each lifecycle scenario, what the real engine plans
+(`pulumi preview --json` from a converged stack), and what ran on the machines (`pulumi up`, the scripts' own log
+lines), recorded as data in tests/engine/observed/<stack>.json.
+
+    python -m stackkit.engine.observe production [--apply]     (root, Linux; needs pulumi-resource-command)
+
+A recording is made where pulumi-command's provider can run (docs/engine.md); tests/engine/test_agreement.py
+compares the model with it on every test run, so a model change that disagrees with the observed engine fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stackkit.config.stackfile import StackFile, read_stack_file
+from stackkit.lifecycle.rules import commands, steps
+from stackkit.lifecycle.scenarios import SCENARIOS, Change, apply
+from stackkit.plan.evaluate import Plan, evaluate
+
+ROOT = Path(__file__).resolve().parents[2]
+OBSERVED = ROOT / "tests" / "engine" / "observed"
+COMMAND = "command:remote:Command"
+# the first line every lifecycle script prints (stackkit/lifecycle/prelude.sh): "stackkit[hh:mm:ss]: <event> ..."
+SCRIPT_LINE = re.compile(r"stackkit\[[\d:]+\]: (setup|deploy|undeploy|configure|prepare|shutdown)\b")
+SECOND_KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL7yN9m4m4b8eQkVQ0ZlP6zq3w1s4o8mG0uQ0kq9rY2x stackkit-rotated")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    change: Change
+    edit: tuple[str, str] | None = None    # (layer file, text appended): a layer edit
+
+
+def scenarios() -> list[Scenario]:
+    """The documented scenarios (stackkit.lifecycle.scenarios) and the ones the engine is most likely to see
+    differently: a new SSH key pair, an instance rename, a layer script edit."""
+    out = [Scenario(name, change) for name, change, _ in SCENARIOS]
+    out.append(Scenario("new SSH public key (key pair)", {"stack.ssh_public_key": SECOND_KEY}))
+    out.append(Scenario("rename an instance (app5 -> app9)",
+                        {"-instances.app5": None, "instances.app9": {"layers": ["plone"], "type": "t3.large", "az": 0}}))
+    out.append(Scenario("edit a layer script (frontend configure)", {},
+                        edit=("layers/frontend/configure.sh.j2", "\n# edited: a layer change\n")))
+    return out
+
+
+# --- the model ----------------------------------------------------------------------------------------------------------
+
+def _with_change(sf: StackFile, change: Change) -> StackFile:
+    return StackFile(sf.path, apply(sf.config, change), sf.secret_keys, sf.placeholders)
+
+
+def edited_tree(stack_file: Path, change: Change, edit: tuple[str, str], into: Path) -> Path:
+    """A copy of the program with one layer file edited and the stack file changed (secure values kept)."""
+    from ruamel.yaml import YAML
+
+    shutil.rmtree(into, ignore_errors=True)
+    shutil.copytree(ROOT, into, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", "tests", "benchmarks"))
+    (into / edit[0]).write_text((into / edit[0]).read_text() + edit[1])
+    yaml = YAML()
+    doc = yaml.load(stack_file.read_text())
+    changed = apply(dict(doc["config"]), change)
+    doc["config"].clear()
+    doc["config"].update(changed)
+    with (into / stack_file.name).open("w") as f:
+        yaml.dump(doc, f)
+    return into
+
+
+def predicted(sf: StackFile, base: Plan, change: Change, tree: Path | None = None) -> list[dict[str, str]]:
+    """The lifecycle scripts the model says run, in its order: [{name, op, phase, runs}]."""
+    if tree is None:
+        new = evaluate(_with_change(sf, change))
+    else:
+        from stackkit.plan.diff import evaluate_tree
+        new = evaluate_tree(tree, tree / sf.path.name)
+    return [{"name": s.name, "op": s.op, "phase": s.phase, "runs": s.runs or "", "event": s.event or ""}
+            for s in commands(steps(base, new))]
+
+
+# --- the engine ---------------------------------------------------------------------------------------------------------
+
+ENGINE_OPS = {  # preview step op -> (op, phase) in the model's terms
+    "create": ("create", "create"), "update": ("update", "update"), "replace": ("replace", "create"),
+    "create-replacement": ("replace", "create"), "delete-replaced": ("replace", "delete"),
+    "delete": ("delete", "delete"), "discard": ("delete", "delete"),
+}
+
+
+def urn_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def preview_steps(preview: dict[str, Any]) -> list[dict[str, str]]:
+    """Every non-`same` step of a `pulumi preview --json`, in its order: [{name, type, op, phase}]."""
+    out = []
+    for st in preview.get("steps", []):
+        op = st.get("op")
+        if op in ENGINE_OPS:
+            o, phase = ENGINE_OPS[op]
+            out.append({"name": urn_name(st["urn"]), "type": st["urn"].rsplit("::", 2)[-2].rsplit("$", 1)[-1],
+                        "op": o, "phase": phase, "engine_op": op})
+    return out
+
+
+def ran_on_machines(events: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The lifecycle scripts that ran, in order, from their own first log line (pulumi-command relays it)."""
+    out, seen = [], set()
+    for e in events:
+        d = e.get("diagnosticEvent")
+        if not d or not d.get("urn") or COMMAND not in d["urn"]:
+            continue
+        m = SCRIPT_LINE.search(d.get("message", ""))
+        key = (d["urn"], m.group(1)) if m else None
+        if m and key not in seen:
+            seen.add(key)
+            out.append({"name": urn_name(d["urn"]), "event": m.group(1)})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from stackkit.engine.localstack import LocalStack, parse_events
+    from stackkit.local import gitserve
+    from stackkit.local.machines import Fleet
+
+    ap = argparse.ArgumentParser(prog="python -m stackkit.engine.observe", description=__doc__.split("\n\n")[0])
+    ap.add_argument("stack", nargs="?", default="production")
+    ap.add_argument("--workdir", type=Path, default=Path("/var/tmp/stackkit-observe"))
+    ap.add_argument("--apply", action="store_true", help="also apply each scenario, then go back to the base")
+    ap.add_argument("--only", action="append", help="scenario names to run (default: all)")
+    ap.add_argument("--bridge", default="skbr5")
+    ap.add_argument("--subnet", default="10.218.0.0/24")
+    args = ap.parse_args(argv)
+
+    stack_file = ROOT / f"Pulumi.{args.stack}.yaml"
+    sf = read_stack_file(stack_file)
+    wd: Path = args.workdir
+    wd.mkdir(parents=True, exist_ok=True)
+    machines = {"bridge": args.bridge, "subnet": args.subnet, "base_dir": "/var/tmp/stackkit-local"}
+    fleet = Fleet(wd / "cloud" / "fleet", bridge=args.bridge, subnet=args.subnet,
+                  base_dir=Path(machines["base_dir"]))
+    fleet.ensure_host()
+    fleet.base_tree()
+    gitserve.serve(wd, fleet.gateway)
+    tag = gitserve.publish("site", ROOT / "examples/site", wd)
+    key = wd / "id_ed25519"
+    app_source = {"apps.site.source": {"type": "git", "url": f"git://{fleet.gateway}/site.git", "revision": tag}}
+    base_change: Change = dict(app_source)
+
+    def keypair(path: Path) -> tuple[str, str]:
+        if not path.exists():
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+        return path.with_suffix(".pub").read_text(), path.read_text()
+
+    def stack(change: Change, main_dir: Path = ROOT) -> LocalStack:
+        ssh_key = keypair(key)
+        if "stack.ssh_public_key" in change:
+            # a new key pair: the machines must accept its private half, so the local stack gets a real second key
+            ssh_key = keypair(wd / "id_ed25519_rotated")
+            change = {k: v for k, v in change.items() if k != "stack.ssh_public_key"}
+        return LocalStack(stack_file, wd, machines=machines, change={**base_change, **change}, main=main_dir,
+                          ssh_key=ssh_key)
+
+    base_stack = stack({})
+    engine = base_stack.prepare()
+    t = time.monotonic()
+    up = base_stack.run(engine, "up", "--yes", "--skip-preview", check=False, timeout=1800)
+    if up.returncode != 0:
+        print(up.stdout[-3000:], up.stderr[-2000:], file=sys.stderr)
+        return 1
+    converge = time.monotonic() - t
+    base_model = evaluate(_with_change(sf, base_change))
+    record: dict[str, Any] = {"stack": args.stack, "pulumi": engine.pulumi("version").stdout.strip(),
+                              "converge_seconds": round(converge), "scenarios": []}
+    for sc in scenarios():
+        if args.only and sc.name not in args.only:
+            continue
+        tree = edited_tree(stack_file, base_change, sc.edit, wd / "edited") if sc.edit else None
+        ls = stack(sc.change, tree or ROOT)
+        ls.prepare()
+        pv = ls.run(engine, "preview", "--json", check=False, timeout=600)
+        entry: dict[str, Any] = {"name": sc.name, "change": sc.change, "edit": sc.edit,
+                                 "model": predicted(sf, base_model, {**base_change, **sc.change}, tree)}
+        try:
+            preview = json.loads(pv.stdout)
+        except json.JSONDecodeError:
+            preview = {}
+        entry["engine"] = preview_steps(preview)
+        entry["engine_error"] = [d["message"].strip()[:500] for d in preview.get("diagnostics", [])
+                                 if d.get("severity") == "error"] or ([pv.stderr.strip()[-500:]] if pv.returncode else [])
+        if args.apply and not entry["engine_error"]:
+            log = wd / "events.jsonl"
+            log.unlink(missing_ok=True)
+            run = ls.run(engine, "up", "--yes", "--skip-preview", "--event-log", str(log), check=False, timeout=1800)
+            entry["machines"] = ran_on_machines(parse_events(log))
+            entry["apply_ok"] = run.returncode == 0
+            back = stack({})
+            back.prepare()
+            back.run(engine, "up", "--yes", "--skip-preview", check=False, timeout=1800)
+        record["scenarios"].append(entry)
+        print(f"{sc.name}: model {len(entry['model'])} scripts, engine {len(entry['engine'])} steps"
+              f"{', ERROR' if entry['engine_error'] else ''}", flush=True)
+    OBSERVED.mkdir(parents=True, exist_ok=True)
+    out = OBSERVED / f"{args.stack}.json"
+    out.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    print(f"recorded {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
