@@ -7,7 +7,6 @@ Run: .venv/bin/python -m benchmarks.growth [--quick]
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import sys
 import time
@@ -23,16 +22,10 @@ SIZES = (10, 40, 160, 400)
 def bare(plan: Plan) -> float:
     """Seconds to register the same resources with plain pulumi.CustomResource / ComponentResource calls."""
     import pulumi
-    from pulumi.runtime import mocks as pm
-    from pulumi.runtime import settings
-    from pulumi.runtime.stack import run_pulumi_func
-    from pulumi.runtime.sync_await import _sync_await
 
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    settings.reset_options(project="stackkit", stack="bare", preview=False)
+    from stackkit.plan.runtime import run_with_mocks
+
     mocks = StackkitMocks("eu-west-1")
-    pm.set_mocks(mocks, project="stackkit", stack="bare", preview=False, monitor=RecordingMonitor(mocks))
     resources = [(r.type, r.name, r.custom, r.secret_inputs) for r in plan.resources]
 
     def program() -> None:
@@ -44,11 +37,7 @@ def bare(plan: Plan) -> float:
                 pulumi.ComponentResource(typ, name, None)
 
     start = time.perf_counter()
-    try:
-        _sync_await(run_pulumi_func(program))
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
+    run_with_mocks(program, mocks, RecordingMonitor(mocks), project="stackkit", stack="bare")
     return time.perf_counter() - start
 
 

@@ -114,31 +114,17 @@ def test_plan_prints_problems_without_traceback(tmp_path: Path) -> None:
 
 def test_a_bad_config_registers_nothing() -> None:
     """Under the mock runtime, the program itself refuses a bad config before its first resource."""
-    import asyncio
-
     import pulumi
-    from pulumi.runtime import mocks as pm
-    from pulumi.runtime import settings
-    from pulumi.runtime.config import set_all_config
-    from pulumi.runtime.stack import run_pulumi_func
-    from pulumi.runtime.sync_await import _sync_await
 
     from stackkit.plan.mocks import RecordingMonitor, StackkitMocks
+    from stackkit.plan.runtime import run_with_mocks
     from stackkit.program import run
 
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    settings.reset_options(project="stackkit", stack="bad", preview=False)
-    set_all_config({"aws:region": "eu-west-1", "stackkit:stack": '{"name": "x"}', "stackkit:layers": '{"frontnd": {}}',
-                    "stackkit:instances": '{"web1": {"layers": ["frontnd"]}}'}, [])
     mocks = StackkitMocks("eu-west-1")
     monitor = RecordingMonitor(mocks)
-    pm.set_mocks(mocks, project="stackkit", stack="bad", preview=False, monitor=monitor)
-    try:
-        with pytest.raises(pulumi.RunError) as err:
-            _sync_await(run_pulumi_func(run))
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
+    config = {"aws:region": "eu-west-1", "stackkit:stack": '{"name": "x"}', "stackkit:layers": '{"frontnd": {}}',
+              "stackkit:instances": '{"web1": {"layers": ["frontnd"]}}'}
+    with pytest.raises(pulumi.RunError) as err:
+        run_with_mocks(run, mocks, monitor, project="stackkit", stack="bad", config=config, secret_keys=[])
     assert monitor.registrations == []
     assert "  stack.ssh_public_key: required; add it" in str(err.value).splitlines()

@@ -6,9 +6,7 @@ The tests, the offline `plan`, the lifecycle diff and `stackkit local` all use t
 
 from __future__ import annotations
 
-import asyncio
 import copy
-import json
 import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,33 +112,20 @@ def evaluate(stack: str | Path | StackFile, *, overrides: dict[str, Any] | None 
 def _run(stack: str, config: dict[str, Any], secret_keys: frozenset[str], region: str,
          addresses: dict[str, tuple[str, str]] | None, program: Path, source: str) -> Plan:
     import pulumi
-    from pulumi.runtime import mocks as pm
-    from pulumi.runtime import settings
-    from pulumi.runtime.config import set_all_config
 
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    settings.reset_options(project=PROJECT, stack=stack, preview=False)
-    wire = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
-    set_all_config(wire, sorted(secret_keys))
+    from stackkit.plan.runtime import run_with_mocks
+
     mocks = StackkitMocks(region, addresses)
     monitor = RecordingMonitor(mocks)
-    pm.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+
+    def main() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+
     try:
-        settings.SETTINGS.rpc_manager.clear()
-        settings.SETTINGS.outputs.clear()
-        from pulumi.runtime.stack import run_pulumi_func
-        from pulumi.runtime.sync_await import _sync_await
-
-        def main() -> None:
-            runpy.run_path(str(program), run_name="__main__")
-
-        _sync_await(run_pulumi_func(main))
+        run_with_mocks(main, mocks, monitor, project=PROJECT, stack=stack, config=config,
+                       secret_keys=sorted(secret_keys))
     except pulumi.RunError as exc:
         raise PlanError(f"{source}: {exc}") from None
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
     return Plan(stack=stack, project=PROJECT, resources=[_resource(r) for r in monitor.registrations])
 
 

@@ -1,0 +1,59 @@
+"""The one place that drives Pulumi's Python SDK by its private parts, for the offline plan (no CLI, no engine).
+
+Pulumi's mock runtime is public (`pulumi.runtime.set_mocks`), but running a whole program under it and reading back
+every registration needs a few private functions (`settings.reset_options`, `SETTINGS`, `run_pulumi_func`,
+`_sync_await`). They are called only here, behind a check of the SDK version they were read from: another SDK version
+gets a clear error instead of a wrong plan. Where the Pulumi CLI is available, `pulumi preview` is the real thing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from importlib.metadata import version
+from typing import Any
+
+from stackkit.errors import PlanError
+
+# the SDK versions whose private runtime this module was read against (requirements.txt pins one of them)
+TESTED = ((3, 260), (3, 272))
+
+
+def sdk_version() -> tuple[int, int]:
+    major, minor = version("pulumi").split(".")[:2]
+    return int(major), int(minor)
+
+
+def check_sdk() -> None:
+    v = sdk_version()
+    if not TESTED[0] <= v <= TESTED[1]:
+        raise PlanError(f"the offline plan drives Pulumi's Python SDK {TESTED[0][0]}.{TESTED[0][1]} to "
+                        f"{TESTED[1][0]}.{TESTED[1][1]} by private functions; this is {v[0]}.{v[1]}: install the "
+                        "pinned SDK (make setup), or use `pulumi preview` with the Pulumi CLI")
+
+
+def run_with_mocks(program: Callable[[], None], mocks: Any, monitor: Any, *, project: str, stack: str,
+                   config: dict[str, Any] | None = None, secret_keys: list[str] | None = None) -> None:
+    """Run `program` to completion under Pulumi's mock runtime, on a fresh event loop and fresh SDK state.
+    Exceptions of the program (pulumi.RunError included) propagate."""
+    check_sdk()
+    from pulumi.runtime import mocks as pm
+    from pulumi.runtime import settings
+    from pulumi.runtime.config import set_all_config
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    settings.reset_options(project=project, stack=stack, preview=False)
+    if config is not None:
+        set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}, secret_keys or [])
+    pm.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    try:
+        settings.SETTINGS.rpc_manager.clear()
+        settings.SETTINGS.outputs.clear()
+        _sync_await(run_pulumi_func(program))
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
