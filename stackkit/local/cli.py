@@ -28,11 +28,33 @@ def _fleet(workdir: Path):  # type: ignore[no-untyped-def]
     return Fleet(workdir)
 
 
+def use_engine(args: argparse.Namespace) -> bool:
+    """The real Pulumi engine when pulumi-command's provider can be found (always with --engine pulumi); else
+    stackkit's own runner of the same model (--engine model, or auto without the provider)."""
+    if args.engine == "model":
+        return False
+    from stackkit.engine.toolchain import command_provider, engine_bin
+
+    folder = engine_bin()
+    path = os.pathsep.join(([str(folder)] if folder else []) + [os.environ.get("PATH", "")])
+    found = command_provider(path)
+    if found is None and args.engine == "pulumi":
+        raise LocalError("--engine pulumi: pulumi-command's provider (pulumi-resource-command) is not on PATH nor "
+                         "installed as a Pulumi plugin: `pulumi plugin install resource command 1.2.1` (docs/engine.md)")
+    if found is None:
+        print("stackkit local: pulumi-command's provider is not available here (docs/engine.md): running the "
+              "lifecycle with stackkit's own runner of the engine model")
+    return found is not None
+
+
 def up(args: argparse.Namespace) -> int:
     from stackkit.local.runner import Runner
     from stackkit.local.ssh import run_remote
 
     stack_file, state_path, stack = _paths(args)
+    if use_engine(args):
+        from stackkit.local import engine_up
+        return engine_up.up(args, stack_file, stack)
     fleet = _fleet(Path(args.workdir))
     fleet.ensure_host()
     fleet.base_tree()
@@ -80,6 +102,9 @@ def urls(state_path: Path) -> list[str]:
 
 def down(args: argparse.Namespace) -> int:
     stack_file, state_path, stack = _paths(args)
+    from stackkit.local import engine_up
+    if engine_up.workdir(Path(args.workdir), stack).exists():
+        engine_up.down(args, stack)
     fleet = _fleet(Path(args.workdir))
     from stackkit.local.state import LocalState
 
@@ -101,6 +126,9 @@ def down(args: argparse.Namespace) -> int:
 
 def status(args: argparse.Namespace) -> int:
     stack_file, state_path, stack = _paths(args)
+    from stackkit.local import engine_up
+    if engine_up.workdir(Path(args.workdir), stack).exists():
+        return engine_up.status(args, stack)
     from stackkit.local.state import LocalState
 
     state = LocalState.load(state_path, stack=stack)
@@ -130,6 +158,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         v.add_argument("--config", help="a stack file instead of Pulumi.<stack>.yaml")
         v.add_argument("--workdir", default=str(DEFAULT_WORKDIR), help="machines, volumes and state (%(default)s)")
         if name == "up":
+            v.add_argument("--engine", choices=("auto", "pulumi", "model"), default="auto",
+                           help="pulumi: the real engine (needs pulumi-command's provider); model: stackkit's runner; "
+                                "auto (default): pulumi when its command provider is available")
             v.add_argument("--replace", action="append", metavar="INSTANCE",
                            help="replace this instance although unchanged (like pulumi up --replace)")
             v.add_argument("--app", action="append", metavar="NAME=DIR",
