@@ -127,6 +127,52 @@ def ran_on_machines(events: list[dict[str, Any]]) -> list[dict[str, str]]:
     return out
 
 
+def _ssh(fleet: Any, address: str, command: str) -> str:
+    key = fleet.workdir / "ssh" / "id_ed25519"
+    out = subprocess.run(["ssh", "-i", str(key), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                          "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", f"admin@{address}",
+                          command], capture_output=True, text=True, timeout=60)
+    return out.stdout.strip()
+
+
+def experiments(stack: Any, engine: Any, wd: Path, fleet: Any) -> dict[str, Any]:
+    """What the engine does on a failing deploy and a resumed `up`, and on replacing the ZEO server (its data
+    volume must move to the new machine)."""
+    from stackkit.engine.localstack import parse_events
+
+    out: dict[str, Any] = {}
+    log = wd / "events.jsonl"
+    # 1. a revision that does not exist: the deploys fail; then the right one: `up` resumes
+    bad = stack({"apps.site.source.revision": "no-such-revision"})
+    bad.prepare()
+    log.unlink(missing_ok=True)
+    first = bad.run(engine, "up", "--yes", "--skip-preview", "--event-log", str(log), check=False, timeout=1800)
+    failed = sorted({urn_name(e["resOpFailedEvent"]["metadata"]["urn"]) for e in parse_events(log)
+                     if "resOpFailedEvent" in e})
+    good = stack({})
+    good.prepare()
+    log.unlink(missing_ok=True)
+    second = good.run(engine, "up", "--yes", "--skip-preview", "--event-log", str(log), check=False, timeout=1800)
+    out["failing_deploy"] = {"first_up_exit": first.returncode, "failed": failed,
+                             "resumed_up_exit": second.returncode, "resumed_ran": ran_on_machines(parse_events(log))}
+    # 2. `pulumi up --replace` of the ZEO server: a marker on its data volume must be on the new machine
+    addresses = json.loads(good.run(engine, "stack", "output", "instances", "--json").stdout)
+    marker = f"kept-{int(time.time())}"
+    _ssh(fleet, addresses["db1"]["address"], f"echo {marker} | sudo tee /var/lib/zeoserver/MARKER >/dev/null; sudo sync")
+    log.unlink(missing_ok=True)
+    urn = f"urn:pulumi:{good.stack}::stackkit::stackkit:index:Stack$stackkit:index:Instance$aws:ec2/instance:Instance::db1"
+    t = time.monotonic()
+    rep = good.run(engine, "up", "--yes", "--skip-preview", f"--replace={urn}", "--event-log", str(log), check=False,
+                   timeout=1800)
+    seconds = round(time.monotonic() - t)
+    after = json.loads(good.run(engine, "stack", "output", "instances", "--json").stdout)
+    out["replace_zeoserver"] = {"exit": rep.returncode, "seconds": seconds,
+                                "old_address": addresses["db1"]["private_ip"], "new_address": after["db1"]["private_ip"],
+                                "marker_kept": _ssh(fleet, after["db1"]["address"], "cat /var/lib/zeoserver/MARKER") == marker,
+                                "ran": ran_on_machines(parse_events(log))}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     from stackkit.engine.localstack import LocalStack, parse_events
     from stackkit.local import gitserve
@@ -137,6 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", type=Path, default=Path("/var/tmp/stackkit-observe"))
     ap.add_argument("--apply", action="store_true", help="also apply each scenario, then go back to the base")
     ap.add_argument("--only", action="append", help="scenario names to run (default: all)")
+    ap.add_argument("--traffic", action="store_true", help="with --apply: requests through web1 during each apply")
+    ap.add_argument("--experiments", action="store_true",
+                    help="also: a failing deploy then a resumed up; replacing the ZEO server keeps its data")
+    ap.add_argument("--out", type=Path, help="where to write the recording (default: tests/engine/observed/<stack>.json)")
     ap.add_argument("--bridge", default="skbr5")
     ap.add_argument("--subnet", default="10.218.0.0/24")
     args = ap.parse_args(argv)
@@ -200,17 +250,32 @@ def main(argv: list[str] | None = None) -> int:
         if args.apply and not entry["engine_error"]:
             log = wd / "events.jsonl"
             log.unlink(missing_ok=True)
+            traffic = None
+            if args.traffic:
+                from stackkit.local.traffic import Traffic
+                addresses = json.loads(ls.run(engine, "stack", "output", "instances", "--json").stdout)
+                traffic = Traffic(f"http://{addresses['web1']['address']}/", max_seconds=1800)
+                traffic.start()
+            t = time.monotonic()
             run = ls.run(engine, "up", "--yes", "--skip-preview", "--event-log", str(log), check=False, timeout=1800)
+            entry["apply_seconds"] = round(time.monotonic() - t)
+            if traffic is not None:
+                traffic.stop()
+                entry["traffic"] = {"sent": traffic.sent, "failed": traffic.failed, "errors": traffic.errors}
             entry["machines"] = ran_on_machines(parse_events(log))
             entry["apply_ok"] = run.returncode == 0
+            if not entry["apply_ok"]:
+                entry["apply_error"] = (run.stdout + run.stderr)[-1500:]
             back = stack({})
             back.prepare()
             back.run(engine, "up", "--yes", "--skip-preview", check=False, timeout=1800)
         record["scenarios"].append(entry)
         print(f"{sc.name}: model {len(entry['model'])} scripts, engine {len(entry['engine'])} steps"
               f"{', ERROR' if entry['engine_error'] else ''}", flush=True)
+    if args.experiments:
+        record["experiments"] = experiments(stack, engine, wd, fleet)
     OBSERVED.mkdir(parents=True, exist_ok=True)
-    out = OBSERVED / f"{args.stack}.json"
+    out = args.out or OBSERVED / f"{args.stack}.json"
     out.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     print(f"recorded {out}")
     return 0

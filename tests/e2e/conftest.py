@@ -5,9 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
-import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from stackkit.local.machines import Fleet
 from stackkit.local.runner import Runner, UpReport
 from stackkit.local.ssh import Result, run_remote
 from stackkit.local.state import LocalState
+from stackkit.local.traffic import Traffic  # noqa: F401 (the e2e tests import it from here)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -35,37 +34,6 @@ def _skip_reason() -> str | None:
         if shutil.which(tool) is None:
             return f"{tool} is missing: run scripts/setup as root"
     return None
-
-
-class Traffic(threading.Thread):
-    """GET requests through the frontend in a loop (each URL unique, so varnish passes them to Zope), bounded in
-    count and time; counts what failed."""
-
-    def __init__(self, url: str, max_requests: int = 20000, max_seconds: float = 600) -> None:
-        super().__init__(daemon=True)
-        self.url, self.max_requests, self.max_seconds = url, max_requests, max_seconds
-        self.sent = self.failed = 0
-        self.errors: list[str] = []
-        self._halt = threading.Event()
-
-    def run(self) -> None:
-        start = time.monotonic()
-        while not self._halt.is_set() and self.sent < self.max_requests and time.monotonic() - start < self.max_seconds:
-            self.sent += 1
-            try:
-                with urllib.request.urlopen(f"{self.url}?n={self.sent}", timeout=10) as r:
-                    if r.status != 200:
-                        raise OSError(f"HTTP {r.status}")
-            except Exception as exc:  # noqa: BLE001 - every failure counts
-                self.failed += 1
-                if len(self.errors) < 10:
-                    self.errors.append(f"#{self.sent}: {exc}")
-            time.sleep(0.02)
-
-    def stop(self) -> Traffic:
-        self._halt.set()
-        self.join(30)
-        return self
 
 
 class Cluster:
