@@ -54,6 +54,16 @@ def dotted(key: str, path: list[str | int]) -> str:
     return out
 
 
+def _exists(config: dict[str, Any], key: str, path: list[str | int]) -> bool:
+    node: Any = config.get(key)
+    for p in path:
+        if isinstance(node, dict) and p in node or isinstance(node, list) and isinstance(p, int) and p < len(node):
+            node = node[p]
+        else:
+            return False
+    return node is not None
+
+
 def _drop(config: dict[str, Any], key: str, path: list[str | int]) -> None:
     if not path:
         config.pop(key, None)
@@ -152,6 +162,8 @@ class LocalStack:
         if self.stack not in names:
             engine.pulumi("stack", "init", self.stack, "--secrets-provider", "passphrase", cwd=self.project_dir)
         for key, path in secure:
+            if not _exists(config, key, path[:-1]):
+                continue        # the change removed what held it (an app, an instance)
             name = dotted(key, path)
             own_key = name == "stackkit:stack.ssh_private_key" and self.ssh_key
             value = self.ssh_key[1] if own_key and self.ssh_key else self._secret(name)

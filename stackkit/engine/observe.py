@@ -186,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--traffic", action="store_true", help="with --apply: requests through web1 during each apply")
     ap.add_argument("--experiments", action="store_true",
                     help="also: a failing deploy then a resumed up; replacing the ZEO server keeps its data")
+    ap.add_argument("--merge", action="store_true", help="replace only the scenarios run in the existing recording")
     ap.add_argument("--out", type=Path, help="where to write the recording (default: tests/engine/observed/<stack>.json)")
     ap.add_argument("--bridge", default="skbr5")
     ap.add_argument("--subnet", default="10.218.0.0/24")
@@ -202,6 +203,12 @@ def main(argv: list[str] | None = None) -> int:
     fleet.base_tree()
     gitserve.serve(wd, fleet.gateway)
     tag = gitserve.publish("site", ROOT / "examples/site", wd)
+    # a second revision of the site for "new revision" (v1.1.0 in the scenario: a real tag here)
+    second = wd / "site-next"
+    shutil.rmtree(second, ignore_errors=True)
+    shutil.copytree(ROOT / "examples/site", second)
+    (second / "REVISION").write_text("next\n")
+    next_tag = gitserve.publish("site", second, wd)
     key = wd / "id_ed25519"
     app_source = {"apps.site.source": {"type": "git", "url": f"git://{fleet.gateway}/site.git", "revision": tag}}
     base_change: Change = dict(app_source)
@@ -213,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def stack(change: Change, main_dir: Path = ROOT) -> LocalStack:
         ssh_key = keypair(key)
+        if "apps.site.source.revision" in change:
+            change = {**change, "apps.site.source.revision": next_tag}
         if "stack.ssh_public_key" in change:
             # a new key pair: the machines must accept its private half, so the local stack gets a real second key
             ssh_key = keypair(wd / "id_ed25519_rotated")
@@ -276,6 +285,12 @@ def main(argv: list[str] | None = None) -> int:
         record["experiments"] = experiments(stack, engine, wd, fleet)
     OBSERVED.mkdir(parents=True, exist_ok=True)
     out = args.out or OBSERVED / f"{args.stack}.json"
+    if args.merge and out.exists():
+        old = json.loads(out.read_text())
+        fresh = {s["name"]: s for s in record["scenarios"]}
+        old["scenarios"] = [fresh.pop(s["name"], s) for s in old["scenarios"]] + list(fresh.values())
+        old.update({k: v for k, v in record.items() if k not in ("scenarios", "converge_seconds")})
+        record = old
     out.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     print(f"recorded {out}")
     return 0

@@ -21,7 +21,7 @@ def apply(config: dict[str, Any], change: Change) -> dict[str, Any]:
         if delete:
             del cur[parts[-1]]
         else:
-            cur[parts[-1]] = value
+            cur[parts[-1]] = copy.deepcopy(value)   # never share a value between configs
     return out
 
 
