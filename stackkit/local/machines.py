@@ -102,6 +102,12 @@ class Fleet:
             _run("ip", "addr", "add", addr, "dev", self.bridge)
         _run("ip", "link", "set", self.bridge, "up")
         Path("/proc/sys/net/ipv4/ip_forward").write_text("1\n")
+        # every machine's systemd takes inotify instances; the kernel's default (128 per user) runs out at about a
+        # dozen machines (a replacement briefly doubles them): "Failed to allocate manager object: Too many open files"
+        for knob, least in (("max_user_instances", 8192), ("max_user_watches", 1048576)):
+            f = Path("/proc/sys/fs/inotify") / knob
+            if f.exists() and int(f.read_text()) < least:
+                f.write_text(f"{least}\n")
         rule = ["POSTROUTING", "-s", str(self.subnet), "!", "-o", self.bridge, "-j", "MASQUERADE"]
         if _run("iptables", "-t", "nat", "-C", *rule, check=False).returncode != 0:
             _run("iptables", "-t", "nat", "-A", *rule)
