@@ -209,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copytree(ROOT / "examples/site", second)
     (second / "REVISION").write_text("next\n")
     next_tag = gitserve.publish("site", second, wd)
+    # the "add an app" scenario's app, served here too
+    blog_tag = gitserve.publish("blog", ROOT / "examples/site", wd)
     key = wd / "id_ed25519"
     app_source = {"apps.site.source": {"type": "git", "url": f"git://{fleet.gateway}/site.git", "revision": tag}}
     base_change: Change = dict(app_source)
@@ -222,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
         ssh_key = keypair(key)
         if "apps.site.source.revision" in change:
             change = {**change, "apps.site.source.revision": next_tag}
+        if "apps.blog" in change:
+            blog = dict(change["apps.blog"])
+            blog["source"] = {"type": "git", "url": f"git://{fleet.gateway}/blog.git", "revision": blog_tag}
+            change = {**change, "apps.blog": blog}
         if "stack.ssh_public_key" in change:
             # a new key pair: the machines must accept its private half, so the local stack gets a real second key
             ssh_key = keypair(wd / "id_ed25519_rotated")
@@ -271,8 +277,11 @@ def main(argv: list[str] | None = None) -> int:
             if traffic is not None:
                 traffic.stop()
                 entry["traffic"] = {"sent": traffic.sent, "failed": traffic.failed, "errors": traffic.errors}
-            entry["machines"] = ran_on_machines(parse_events(log))
+            events = parse_events(log)
+            entry["machines"] = ran_on_machines(events)
             entry["apply_ok"] = run.returncode == 0
+            entry["failed"] = [urn_name(e["resOpFailedEvent"]["metadata"]["urn"]) for e in events
+                               if "resOpFailedEvent" in e]
             if not entry["apply_ok"]:
                 entry["apply_error"] = (run.stdout + run.stderr)[-1500:]
             back = stack({})
