@@ -58,6 +58,7 @@ def preview_seconds(stack_file: Path, work: Path, repeat: int = 3) -> float:
 def bare_seconds(n: int, work: Path, repeat: int = 3) -> float:
     """The same resources from a flat program: benchmarks/bare_program reads them from a JSON file."""
     plan = evaluate(sized(n))
+    work.mkdir(parents=True, exist_ok=True)
     data = work / "resources.json"
     data.write_text(json.dumps([{"type": r.type, "name": r.name, "custom": r.custom, "inputs": r.secret_inputs}
                                 for r in plan.resources]))
