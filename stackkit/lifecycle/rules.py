@@ -9,7 +9,7 @@ Given the recorded plan of the last run (`old`, None for a new stack) and of thi
 2. at the end, every removed resource and every replaced resource's old copy is deleted, dependents first (reverse
    registration order of the old program); a delete is skipped when its deletedWith resource is deleted too.
 
-Facts encoded (shared/reference/pulumi-command.md, provider source):
+Facts encoded (pulumi-command v1.2.1's provider source; checked against the real engine: docs/engine.md):
 - a change of `triggers` (replaceOnChanges) replaces a command; any other input change is an update, which runs `update`
   if set, else `create`; a delete runs the *stored* `delete` with the stored stdin and connection;
 - properties that depend on a replaced resource change too (new id, new address): the dependent is replaced if such a

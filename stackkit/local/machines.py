@@ -1,5 +1,5 @@
 """Debian 12 machines on this host with systemd-nspawn: one per stack instance, systemd as PID 1, sshd, its own
-address on a private bridge, package access through the host (NAT). The recipe: shared/reference/local-machines.md.
+address on a private bridge, package access through the host (NAT). The recipe: docs/local.md.
 
 A Fleet keeps its state in `<workdir>/fleet.json` (machines, addresses, pids), so a later process finds the machines
 an earlier one booted. Volumes are directories under `<workdir>/volumes/`, bound into every machine at
