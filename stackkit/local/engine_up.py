@@ -58,9 +58,10 @@ def local_stack(stack_file: Path, base: Path, stack: str, apps: list[str] | None
 
 def up(args: argparse.Namespace, stack_file: Path, stack: str) -> int:
     base = Path(args.workdir)
-    ls, fleet = local_stack(stack_file, base, stack, args.app)
-    fleet.ensure_host()
+    fleet = fleet_of(base, stack)
+    fleet.ensure_host()       # the bridge first: the git daemon listens on its address
     fleet.base_tree()
+    ls, _ = local_stack(stack_file, base, stack, args.app)
     engine = ls.prepare()
     replace = [f"--replace=urn:pulumi:{stack}::stackkit::stackkit:index:Stack$stackkit:index:Instance"
                f"$aws:ec2/instance:Instance::{name}" for name in args.replace or []]
