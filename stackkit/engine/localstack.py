@@ -28,6 +28,15 @@ from stackkit.errors import LocalError
 from stackkit.lifecycle.scenarios import apply
 
 
+def ssh_keypair(path: Path) -> tuple[str, str]:
+    """(public, private) of an ed25519 key pair at `path`, made once: the local stack's SSH key."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "stackkit-local", "-f", str(path)],
+                       check=True)
+    return path.with_suffix(".pub").read_text(), path.read_text()
+
+
 def secure_paths(config: dict[str, Any]) -> list[tuple[str, list[str | int]]]:
     """Every secure value of a stack file's config: (top-level key, path below it)."""
     found: list[tuple[str, list[str | int]]] = []
@@ -57,7 +66,11 @@ def dotted(key: str, path: list[str | int]) -> str:
 def _exists(config: dict[str, Any], key: str, path: list[str | int]) -> bool:
     node: Any = config.get(key)
     for p in path:
-        if isinstance(node, dict) and p in node or isinstance(node, list) and isinstance(p, int) and p < len(node):
+        if isinstance(node, list):
+            if not isinstance(p, int) or p >= len(node):
+                return False
+            node = node[p]
+        elif isinstance(node, dict) and p in node:
             node = node[p]
         else:
             return False

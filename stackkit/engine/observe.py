@@ -174,7 +174,7 @@ def experiments(stack: Any, engine: Any, wd: Path, fleet: Any) -> dict[str, Any]
 
 
 def main(argv: list[str] | None = None) -> int:
-    from stackkit.engine.localstack import LocalStack, parse_events
+    from stackkit.engine.localstack import LocalStack, parse_events, ssh_keypair
     from stackkit.local import gitserve
     from stackkit.local.machines import Fleet
 
@@ -215,13 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     app_source = {"apps.site.source": {"type": "git", "url": f"git://{fleet.gateway}/site.git", "revision": tag}}
     base_change: Change = dict(app_source)
 
-    def keypair(path: Path) -> tuple[str, str]:
-        if not path.exists():
-            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
-        return path.with_suffix(".pub").read_text(), path.read_text()
-
     def stack(change: Change, main_dir: Path = ROOT) -> LocalStack:
-        ssh_key = keypair(key)
+        ssh_key = ssh_keypair(key)
         if "apps.site.source.revision" in change:
             change = {**change, "apps.site.source.revision": next_tag}
         if "apps.blog" in change:
@@ -230,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             change = {**change, "apps.blog": blog}
         if "stack.ssh_public_key" in change:
             # a new key pair: the machines must accept its private half, so the local stack gets a real second key
-            ssh_key = keypair(wd / "id_ed25519_rotated")
+            ssh_key = ssh_keypair(wd / "id_ed25519_rotated")
             change = {k: v for k, v in change.items() if k != "stack.ssh_public_key"}
         return LocalStack(stack_file, wd, machines=machines, change={**base_change, **change}, main=main_dir,
                           ssh_key=ssh_key)

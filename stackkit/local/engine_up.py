@@ -8,11 +8,10 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
-from stackkit.engine.localstack import LocalStack
+from stackkit.engine.localstack import LocalStack, ssh_keypair
 from stackkit.errors import LocalError
 from stackkit.local import gitserve
 from stackkit.local.machines import Fleet
@@ -26,14 +25,6 @@ def workdir(base: Path, stack: str) -> Path:
 
 def fleet_of(base: Path, stack: str) -> Fleet:
     return Fleet(workdir(base, stack) / "cloud" / "fleet", bridge=BRIDGE, subnet=SUBNET, base_dir=base)
-
-
-def _keypair(path: Path) -> tuple[str, str]:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "stackkit-local", "-f", str(path)],
-                       check=True)
-    return path.with_suffix(".pub").read_text(), path.read_text()
 
 
 def local_stack(stack_file: Path, base: Path, stack: str, apps: list[str] | None) -> tuple[LocalStack, Fleet]:
@@ -53,7 +44,7 @@ def local_stack(stack_file: Path, base: Path, stack: str, apps: list[str] | None
             tag = gitserve.publish(name, path, wd)
             change[f"apps.{name}.source"] = {"type": "git", "url": f"git://{fleet.gateway}/{name}.git", "revision": tag}
     machines = {"bridge": BRIDGE, "subnet": SUBNET, "base_dir": str(base)}
-    return LocalStack(stack_file, wd, machines=machines, change=change, ssh_key=_keypair(wd / "id_ed25519")), fleet
+    return LocalStack(stack_file, wd, machines=machines, change=change, ssh_key=ssh_keypair(wd / "id_ed25519")), fleet
 
 
 def up(args: argparse.Namespace, stack_file: Path, stack: str) -> int:

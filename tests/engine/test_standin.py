@@ -163,7 +163,7 @@ def test_every_shipped_stack_passes_the_aws_rules(plans) -> None:  # type: ignor
     assert seen > 100
 
 
-def test_the_table_replaces_only_properties_it_knows() -> None:
+def test_every_listed_property_replaces_and_tags_never_do() -> None:
     for type_, info in TYPES.items():
         for prop in info.replaces:
             assert replaces(type_, prop, "a", "b"), (type_, prop)

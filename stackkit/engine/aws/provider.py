@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import os
 import secrets
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -281,7 +282,6 @@ class StandInAws(Provider):
         elif type_ == EIP:
             self.cloud.release(str(props.get("publicIp")))
         elif type_ == VOLUME:
-            import shutil
             shutil.rmtree(self.cloud.volume_dir(id_), ignore_errors=True)
 
 
