@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +35,19 @@ def context(loaded: Loaded, view: dict[str, Any], layer: str) -> dict[str, Any]:
 
 
 def _heredoc(path: str, mode: str, content: str) -> str:
-    tag = "SK_EOF_" + hashlib.sha256(content.encode()).hexdigest()[:12]
+    """`sk_put PATH MODE` fed by a quoted heredoc whose marker is derived from the content itself, so no content can
+    hold its own marker line (it would have to contain its own hash)."""
+    tag = "SK_EOF_" + hashlib.sha256(content.encode()).hexdigest()[:24]
     if not content.endswith("\n"):
         content += "\n"
-    return f"  sk_put {path} {mode} <<'{tag}'\n{content}{tag}\n"
+    if f"\n{tag}\n" in f"\n{content}":  # pragma: no cover - a SHA-256 fixed point
+        raise ValueError(f"{path}: the content holds its own heredoc marker")
+    return f"  sk_put {q(path)} {q(mode)} <<'{tag}'\n{content}{tag}\n"
+
+
+def q(value: object) -> str:
+    """Every value that reaches the bundle's own bash lines goes through here (the templates quote theirs)."""
+    return shlex.quote(str(value))
 
 
 def _fn(name: str) -> str:
@@ -56,24 +66,25 @@ def _generic_setup(loaded: Loaded, instance: str, volumes: list[dict[str, str]])
     layers = cfg.instances[instance].layers
     packages = sorted({p for la in layers for p in loaded.specs[la].packages})
     users = {u.name: u for la in layers for u in loaded.specs[la].users}
+    host = q(cfg.hostname(instance))
     out = ["  sk_log \"waiting for cloud-init\"",
            "  if command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null || true; fi",
-           f"  hostnamectl set-hostname {cfg.hostname(instance)} 2>/dev/null || hostname {cfg.hostname(instance)}"]
+           f"  hostnamectl set-hostname {host} 2>/dev/null || hostname {host}"]
     if packages:
-        out.append("  sk_packages " + " ".join(packages))
+        out.append("  sk_packages " + " ".join(q(p) for p in packages))
     for u in users.values():
         home = u.home or f"/home/{u.name}"
         flags = "--system " if u.system else ""
-        out.append(f"  id -u {u.name} >/dev/null 2>&1 || useradd {flags}--create-home --home-dir {home} "
-                   f"--shell {u.shell} {u.name}")
+        out.append(f"  id -u {q(u.name)} >/dev/null 2>&1 || useradd {flags}--create-home --home-dir {q(home)} "
+                   f"--shell {q(u.shell)} -- {q(u.name)}")
     for v in volumes:
-        out.append(f"  sk_mount {v['device']} {v['mount_point']} ext4")
+        out.append(f"  sk_mount {q(v['device'])} {q(v['mount_point'])} ext4")
     return "\n".join(out) + "\n"
 
 
 def _event_body(loaded: Loaded, instance: str, event: str, view: dict[str, Any], app: str | None,
                 volumes: list[dict[str, str]]) -> str:
-    parts = [f"  sk_log \"{event}{' ' + app if app else ''} on {instance}\"\n",
+    parts = [f"  sk_log {q(event)}{' ' + q(app) if app else ''} on {q(instance)}\n",
              f"  rm -rf {STAGED} && install -d -m 0700 {STAGED}\n",
              _heredoc(f"{STATE_DIR}/state.json", "0600", json.dumps(view, sort_keys=True, separators=(",", ":"))),
              _heredoc(f"{STATE_DIR}/node.json", "0600", json.dumps(node(view), sort_keys=True, separators=(",", ":")))]

@@ -3,7 +3,7 @@
 if [ ! -x /srv/zeoserver/venv/bin/runzeo ] || \
    [ "$(/srv/zeoserver/venv/bin/pip show ZEO 2>/dev/null | awk '/^Version:/ {print $2}')" != 6.2 ]; then
   python3 -m venv /srv/zeoserver/venv
-  /srv/zeoserver/venv/bin/pip install --quiet --disable-pip-version-check "ZEO==6.2"
+  /srv/zeoserver/venv/bin/pip install --quiet --disable-pip-version-check "ZEO=="6.2
 fi
 install -d -o zeo -g zeo -m 0750 /var/lib/zeoserver/filestorage /var/lib/zeoserver/blobstorage
 chown zeo:zeo /var/lib/zeoserver
@@ -19,11 +19,12 @@ if [ "$SK_CHANGED" = 1 ] || [ "$unit_changed" = 1 ]; then
 else
   systemctl enable --now --quiet zeoserver
 fi
+address=10.23.77.148
 for _ in $(seq 1 60); do
-  (exec 3<>"/dev/tcp/10.23.77.148/8100") 2>/dev/null && break
+  (exec 3<>"/dev/tcp/$address/8100") 2>/dev/null && break
   sleep 1
 done
-(exec 3<>"/dev/tcp/10.23.77.148/8100") 2>/dev/null || sk_die "ZEO did not listen on 10.23.77.148:8100"
+(exec 3<>"/dev/tcp/$address/8100") 2>/dev/null || sk_die "ZEO did not listen on $address:8100"
 
 # --- staged /etc/stackkit/zeoserver/zeo.conf (from zeo.conf.j2)
 # stackkit: generated for db1 by layers/zeoserver/zeo.conf.j2

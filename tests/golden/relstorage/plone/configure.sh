@@ -51,7 +51,7 @@ default-zpublisher-encoding utf-8
         cache-servers 10.72.243.230:11211
         cache-module-name memcache
         <postgresql>
-            dsn dbname='zodb' user='plone' host='zodb-db.c2866415334.us-east-2.rds.amazonaws.com' port='5432' password='sk-secret-6566bf80c4a9b05e743e'
+            dsn dbname='zodb' user='plone' host='zodb-db.c2866415334.us-east-2.rds.amazonaws.com' port=5432 password='sk-secret-6566bf80c4a9b05e743e'
         </postgresql>
     </relstorage>
 </zodb_db>

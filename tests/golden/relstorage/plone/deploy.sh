@@ -1,31 +1,32 @@
 # layers/plone/deploy.sh.j2 rendered for app1-deploy-site (stack relstorage)
-# plone deploy of site: fetch the revision into its own release, build it, switch `current`, and restart the
-# clients one by one while haproxy drains this instance (agent-check). A revision already built is only switched to.
+# plone deploy of site: fetch the revision into its own release (named by its commit, so a branch deploys
+# its newest commit each time deploy runs), build it, switch `current`, and restart the clients one by one while
+# haproxy drains this instance (agent-check). A commit already built is only switched to.
+# Every '{{ … }}' here is shell-quoted by the renderer: never put one inside "…".
 app_root=/srv/apps/site
-release="$app_root/releases/v1.0.0"
 install -d -o zope -g zope "$app_root" "$app_root/releases"
+src_url=https://github.com/example/plone-site.git
+src_rev=v1.0.0
+cache="$app_root/repository.git"
+[ -d "$cache" ] || sudo -u zope git init --quiet --bare "$cache"
+sudo -u zope git -C "$cache" fetch --quiet --depth 1 --force -- "$src_url" "$src_rev"
+commit=$(sudo -u zope git -C "$cache" rev-parse --verify 'FETCH_HEAD^{commit}')
+release="$app_root/releases/$commit"
 if [ ! -f "$release/.stackkit-built" ]; then
-  sk_log "building site at v1.0.0"
+  sk_log building app site "at ${release##*/}"
   rm -rf "$release"
   install -d -o zope -g zope "$release"
-  sudo -u zope git -C "$release" init --quiet
-  sudo -u zope git -C "$release" fetch --quiet --depth 1 https://github.com/example/plone-site.git v1.0.0
-  sudo -u zope git -C "$release" checkout --quiet FETCH_HEAD
+  sudo -u zope git -C "$cache" archive --format=tar "$commit" | sudo -u zope tar -x -C "$release"
   sudo -u zope python3 -m venv "$release/.venv"
-  sudo -u zope "$release/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$release/requirements.txt"
+  requirements=requirements.txt
+  sudo -u zope "$release/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$release/$requirements"
   sudo -u zope touch "$release/.stackkit-built"
 fi
 
-# the app's environment (secret values included): read by the clients' unit, root only
-sk_put /etc/stackkit/plone/app.env.new 0600 <<'SK_ENV'
-SK_ENV
+# the app's environment (secret values included): staged by the bundle (plone/app.env.j2), read by the clients' unit
 changed=0
-if ! cmp -s /etc/stackkit/plone/app.env.new /etc/stackkit/plone/app.env; then
-  mv -f /etc/stackkit/plone/app.env.new /etc/stackkit/plone/app.env
-  changed=1
-else
-  rm -f /etc/stackkit/plone/app.env.new
-fi
+sk_install /etc/stackkit/plone/app.env --mode 0600
+[ "$SK_CHANGED" = 0 ] || changed=1
 if [ "$(readlink -f "$app_root/current" || true)" != "$(readlink -f "$release")" ]; then
   ln -sfn "$release" "$app_root/current.new" && mv -Tf "$app_root/current.new" "$app_root/current"
   changed=1
@@ -46,7 +47,11 @@ if [ "$changed" = 1 ] && [ "${#running[@]}" -gt 0 ]; then
   sleep 3
 fi
 
-# keep the newest 5 releases (and always the current one)
+# keep the newest releases (attribute plone.keep_releases; always the current one)
 current=$(readlink -f "$app_root/current")
-find "$app_root/releases" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn | tail -n +6 \
+keep=5
+find "$app_root/releases" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn | tail -n +$((keep + 1)) \
   | cut -d' ' -f2- | while read -r old; do [ "$old" = "$current" ] || rm -rf "$old"; done
+
+# --- staged /etc/stackkit/plone/app.env (from app.env.j2)
+# stackkit: the environment of app site for the Zope clients (systemd EnvironmentFile, values escaped for it)

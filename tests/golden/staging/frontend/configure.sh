@@ -1,5 +1,5 @@
 # layers/frontend/configure.sh.j2 rendered for stage1-configure (stack staging)
-# frontend configure: certificates, then each config validated before it replaces the running one, then reloaded.
+# frontend configure: certificates (every '{{ … }}' is shell-quoted by the renderer), then each config validated before it replaces the running one, then reloaded.
 sk_install /etc/haproxy/haproxy.cfg --validate "haproxy -c -q -f {}" --on-change "systemctl reload-or-restart haproxy"
 sk_install /etc/varnish/default.vcl --validate "varnishd -j none -C -f {} >/dev/null" \
   --on-change "systemctl reload-or-restart varnish"
