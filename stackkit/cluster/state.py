@@ -17,10 +17,11 @@ from typing import Any
 
 from stackkit.config.attributes import lookup
 from stackkit.config.instance_types import vcpus
+from stackkit.config.layerspec import MAX_BACKENDS
 from stackkit.config.load import Loaded, secret_fields
 
 MEMBER_EVENTS = ("configure",)
-SIZING = ("instance_type", "vcpus", "backends")
+SIZING = ("instance_type", "vcpus", "backends", "threads")
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,17 @@ def backends(loaded: Loaded, instance: str) -> int:
         spec = loaded.specs[layer]
         if spec.backends is not None:
             value = lookup(loaded.attrs[instance], spec.backends.attribute)
-            return int(vcpus(inst.type) or 1) if value == "auto" else int(value)
+            return min(int(vcpus(inst.type) or 1), MAX_BACKENDS) if value == "auto" else int(value)
     return 0
+
+
+def threads(loaded: Loaded, instance: str) -> int | None:
+    """Threads per backend process on `instance` (its own merged attributes: set on its layer, stack or instance)."""
+    for layer in loaded.config.instances[instance].layers:
+        spec = loaded.specs[layer].backends
+        if spec is not None and spec.threads is not None:
+            return int(lookup(loaded.attrs[instance], spec.threads))
+    return None
 
 
 def instance_record(loaded: Loaded, name: str, facts: InstanceFacts) -> dict[str, Any]:
@@ -64,6 +74,7 @@ def instance_record(loaded: Loaded, name: str, facts: InstanceFacts) -> dict[str
         "vcpus": vcpus(inst.type),
         "layers": list(inst.layers),
         "backends": backends(loaded, name),
+        "threads": threads(loaded, name),
     }
 
 
@@ -180,16 +191,37 @@ def view(loaded: Loaded, instance: str, event: str, facts: dict[str, InstanceFac
 
 
 def secret_values(loaded: Loaded) -> list[str]:
-    """Every secret value of the stack (to mark the commands that carry one and to check nothing leaks)."""
+    """Every secret value of the stack (for tests and leak checks; secrecy of an input is decided by `carries_secret`)."""
     return sorted({secret.get_secret_value() for _, secret in secret_fields(loaded.config)})
 
 
-def redacted(data: Any, secrets: list[str]) -> Any:
-    """A copy of `data` with every secret value replaced by '[secret]' (for hashes and displays)."""
-    text = json.dumps(data, sort_keys=True)
-    for s in secrets:
-        text = text.replace(json.dumps(s)[1:-1], "[secret]")
-    return json.loads(text)
+# Where a view holds secret values: the only places, by construction of `app_record` and `databases_view`.
+# Any new secret in a view must be added here (tests/adversarial walks every secret field of the config into views).
+def _secret_slots(v: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    slots: list[tuple[dict[str, Any], str]] = []
+    apps = [*v.get("apps", {}).values(), *([v["app"]] if v.get("app") else [])]
+    for rec in apps:
+        env = rec.get("secret_environment") or {}
+        slots.extend((env, k) for k in env)
+        if rec.get("ssl"):
+            slots.append((rec["ssl"], "key"))
+    for db in (v.get("databases") or {}).values():
+        slots.append((db, "password"))
+    return slots
+
+
+def carries_secret(v: dict[str, Any]) -> bool:
+    """Whether a view holds a secret value: decided from the data (its secret fields), never by searching text."""
+    return any(holder.get(key) is not None for holder, key in _secret_slots(v))
+
+
+def redacted(v: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a view with every secret field replaced by '[secret]' (for triggers and displays)."""
+    out = json.loads(json.dumps(v))
+    for holder, key in _secret_slots(out):
+        if holder.get(key) is not None:
+            holder[key] = "[secret]"
+    return out
 
 
 def fingerprint(data: Any) -> str:

@@ -25,8 +25,8 @@ from stackkit.cluster.state import (
     DatabaseFacts,
     InstanceFacts,
     fingerprint,
+    carries_secret,
     redacted,
-    secret_values,
     view,
     watched_instances,
 )
@@ -68,7 +68,6 @@ class _Builder:
         self.instances = instances
         self.dbs = dbs
         self.stack = stack
-        self.secrets = secret_values(loaded)
         self.facts = {n: pulumi.Output.all(i.ec2.id, i.ec2.private_ip, i.ec2.public_ip, i.elastic_ip).apply(
             lambda a: InstanceFacts(id=a[0], private_ip=a[1], public_ip=a[2], elastic_ip=a[3]))
             for n, i in instances.items()}
@@ -79,9 +78,11 @@ class _Builder:
         return remote.ConnectionArgs(host=self.instances[name].address, user=self.loaded.config.stack.user,
                                      private_key=self.private_key, dial_error_limit=60, per_dial_timeout=10)
 
-    def _guarded(self, text: str) -> Any:
-        """The bundle as a command input: a secret Output when it carries a secret value."""
-        return pulumi.Output.secret(text) if any(s in text for s in self.secrets) else text
+    @staticmethod
+    def _guarded(text: str, views: list[dict[str, Any]]) -> Any:
+        """The bundle as a command input: a secret Output when one of the views it was rendered from holds a secret
+        field (decided from the data, not by looking for secret text in the bundle)."""
+        return pulumi.Output.secret(text) if any(carries_secret(v) for v in views) else text
 
     def _joined(self, members: list[str], make: Any) -> pulumi.Output[Any]:
         """make(facts of `members`, facts of every database), once all of them are known."""
@@ -91,8 +92,12 @@ class _Builder:
             return make(dict(zip(members, a[:len(members)], strict=True)), dict(zip(dbs, a[len(members):], strict=True)))
         return pulumi.Output.all(*[self.facts[m] for m in members], *[self.dbs[d] for d in dbs]).apply(call)
 
-    def _stdin(self, name: str, members: list[str], make: Any) -> pulumi.Output[str]:
-        return self._joined(members, lambda f, d: self._guarded(make(f, d)))
+    def _stdin(self, name: str, members: list[str], views_of: Any, **kw: Any) -> pulumi.Output[str]:
+        """The bundle of `name` for the views views_of(facts, dbs) returns (event -> view), secret if they hold one."""
+        def make(f: dict, d: dict) -> Any:
+            views = views_of(f, d)
+            return self._guarded(bundle(self.loaded, name, views, **kw), list(views.values()))
+        return self._joined(members, make)
 
     def command(self, name: str, suffix: str, *, create: str, delete: str | None, stdin: pulumi.Input[str],
                 triggers: list[Any], depends_on: list[pulumi.Resource], deleted_with: bool = True,
@@ -109,14 +114,14 @@ class _Builder:
         loaded, cfg = self.loaded, self.loaded.config
         setup: dict[str, remote.Command] = {}
         for name, inst in self.instances.items():
-            def make_setup(f: dict, d: dict, name: str = name, inst: Instance = inst) -> str:
-                return bundle(loaded, name, {"setup": view(loaded, name, "setup", f, d)}, volumes=inst.devices)
+            def setup_views(f: dict, d: dict, name: str = name) -> dict[str, Any]:
+                return {"setup": view(loaded, name, "setup", f, d)}
             deps: list[pulumi.Resource] = [*inst.attachments]
             if inst.eip_association is not None:
                 deps.append(inst.eip_association)
             setup[name] = self.command(
                 name, "setup", create=RUN.format(event="setup"), delete=None,
-                stdin=self._stdin(name, [name], make_setup),
+                stdin=self._stdin(name, [name], setup_views, volumes=inst.devices),
                 triggers=[inst.ec2.id, cfg.instances[name].setup_nonce], depends_on=deps)
 
         deploys: dict[tuple[str, str], remote.Command] = {}
@@ -129,12 +134,11 @@ class _Builder:
                                              opts=pulumi.ResourceOptions(parent=self.stack, depends_on=previous))]
                 current: list[pulumi.Resource] = []
                 for name in batch:
-                    def make_deploy(f: dict, d: dict, name: str = name, app: str = app) -> str:
-                        return bundle(loaded, name, {e: view(loaded, name, e, f, d, app=app)
-                                                     for e in ("deploy", "undeploy")}, app=app)
+                    def deploy_views(f: dict, d: dict, name: str = name, app: str = app) -> dict[str, Any]:
+                        return {e: view(loaded, name, e, f, d, app=app) for e in ("deploy", "undeploy")}
                     cmd = self.command(
                         name, f"deploy-{app}", create=RUN.format(event="deploy"), delete=RUN.format(event="undeploy"),
-                        stdin=self._stdin(name, [name], make_deploy), triggers=[self.instances[name].ec2.id],
+                        stdin=self._stdin(name, [name], deploy_views, app=app), triggers=[self.instances[name].ec2.id],
                         depends_on=[setup[name], *previous])
                     deploys[(name, app)] = cmd
                     current.append(cmd)
@@ -151,22 +155,22 @@ class _Builder:
             if name not in members:
                 members = sorted([*members, name])
 
-            def make_configure(f: dict, d: dict, name: str = name) -> tuple[str, str]:
+            def make_configure(f: dict, d: dict, name: str = name) -> tuple[Any, str]:
                 """The bundle and the fingerprint of the watched state (secrets redacted), from one view."""
                 v = view(loaded, name, "configure", f, d)
-                return bundle(loaded, name, {"configure": v}), fingerprint(redacted(v, self.secrets))
+                return self._guarded(bundle(loaded, name, {"configure": v}), [v]), fingerprint(redacted(v))
 
             joined = self._joined(members, make_configure)
             configure[name] = self.command(
                 name, "configure", create=RUN.format(event="configure"), delete=None,
-                stdin=joined.apply(lambda j: self._guarded(j[0])),
+                stdin=joined.apply(lambda j: j[0]),
                 triggers=[joined.apply(lambda j: j[1]), cfg.stack.configure_nonce], depends_on=[barrier])
 
-            def make_shutdown(f: dict, d: dict, name: str = name) -> str:
-                return bundle(loaded, name, {"shutdown": view(loaded, name, "shutdown", f, d)})
+            def shutdown_views(f: dict, d: dict, name: str = name) -> dict[str, Any]:
+                return {"shutdown": view(loaded, name, "shutdown", f, d)}
             shutdown[name] = self.command(
                 name, "shutdown", create=RUN.format(event="prepare"), delete=RUN.format(event="shutdown"),
-                stdin=self._stdin(name, [name], make_shutdown),
+                stdin=self._stdin(name, [name], shutdown_views),
                 triggers=[inst.ec2.id, *[a.id for a in inst.attachments]],
                 depends_on=[configure[name], *inst.attachments], deleted_with=False)
         return Lifecycle(setup=setup, deploys=deploys, configure=configure, shutdown=shutdown, barrier=barrier)

@@ -81,7 +81,11 @@ class LayerLoadBalancer(_Strict):
 
 
 class Backends(_Strict):
-    attribute: str
+    attribute: str                 # processes per instance: a number, or auto (the instance's vCPUs, at most MAX_BACKENDS)
+    threads: str | None = None     # threads per process (a frontend's per-server maxconn follows it)
+
+
+MAX_BACKENDS = 18                  # ports 8081-8098: the layer's security group opens exactly these
 
 
 class User(_Strict):

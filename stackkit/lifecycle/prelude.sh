@@ -106,10 +106,18 @@ sk_mount() {
     grep -qs " $mnt none bind" /etc/fstab || echo "$dev $mnt none bind 0 0" >> /etc/fstab
     return 0
   fi
-  if ! blkid -p "$dev" >/dev/null 2>&1; then
-    sk_log "formatting blank volume $dev as $fs"
-    "mkfs.$fs" -q "$dev"
-  fi
+  # blkid -p: 0 = a signature was found, 2 = nothing found (blank); anything else (4 usage, 8 ambiguous signatures,
+  # an I/O error) must never lead to mkfs on a volume that may hold data
+  local probe=0
+  blkid -p "$dev" >/dev/null 2>&1 || probe=$?
+  case "$probe" in
+    0) ;;
+    2)
+      sk_log "formatting blank volume $dev as $fs"
+      "mkfs.$fs" -q "$dev"
+      ;;
+    *) sk_die "blkid -p $dev failed (exit $probe): not formatting a volume that may hold data; inspect it by hand" ;;
+  esac
   local uuid
   uuid=$(blkid -s UUID -o value "$dev")
   grep -qs "UUID=$uuid " /etc/fstab || echo "UUID=$uuid $mnt $fs defaults,nofail 0 2" >> /etc/fstab

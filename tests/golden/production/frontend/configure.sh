@@ -177,17 +177,17 @@ backend plone
     balance leastconn
     option httpchk GET /
     http-check expect status 200-399
-    default-server inter 2s fastinter 1s rise 2 fall 2 maxconn 2 agent-check agent-port 8099 agent-inter 1s
-    server app1-8081 10.208.158.102:8081 check
-    server app1-8082 10.208.158.102:8082 check
-    server app2-8081 10.63.137.194:8081 check
-    server app2-8082 10.63.137.194:8082 check
-    server app3-8081 10.77.163.21:8081 check
-    server app3-8082 10.77.163.21:8082 check
-    server app4-8081 10.233.117.41:8081 check
-    server app4-8082 10.233.117.41:8082 check
-    server app5-8081 10.97.202.201:8081 check
-    server app5-8082 10.97.202.201:8082 check
+    default-server inter 2s fastinter 1s rise 2 fall 2 agent-check agent-port 8099 agent-inter 1s
+    server app1-8081 10.208.158.102:8081 check maxconn 2
+    server app1-8082 10.208.158.102:8082 check maxconn 2
+    server app2-8081 10.63.137.194:8081 check maxconn 2
+    server app2-8082 10.63.137.194:8082 check maxconn 2
+    server app3-8081 10.77.163.21:8081 check maxconn 2
+    server app3-8082 10.77.163.21:8082 check maxconn 2
+    server app4-8081 10.233.117.41:8081 check maxconn 2
+    server app4-8082 10.233.117.41:8082 check maxconn 2
+    server app5-8081 10.97.202.201:8081 check maxconn 2
+    server app5-8082 10.97.202.201:8082 check maxconn 2
 
 listen stats
     bind 127.0.0.1:8404

@@ -173,9 +173,9 @@ backend plone
     balance leastconn
     option httpchk GET /
     http-check expect status 200-399
-    default-server inter 2s fastinter 1s rise 2 fall 2 maxconn 2 agent-check agent-port 8099 agent-inter 1s
-    server stage1-8081 10.67.84.23:8081 check
-    server stage1-8082 10.67.84.23:8082 check
+    default-server inter 2s fastinter 1s rise 2 fall 2 agent-check agent-port 8099 agent-inter 1s
+    server stage1-8081 10.67.84.23:8081 check maxconn 2
+    server stage1-8082 10.67.84.23:8082 check maxconn 2
 
 listen stats
     bind 127.0.0.1:8404
