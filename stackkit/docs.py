@@ -7,6 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
+from stackkit.config.attribute_types import KINDS, attribute_leaves
 from stackkit.config.layerspec import LayerSpec, Port, load_layer_specs
 from stackkit.config.load import LAYERS_DIR
 from stackkit.errors import StackkitError
@@ -18,6 +19,21 @@ BEGIN, END = "<!-- graph:production:begin -->", "<!-- graph:production:end -->"
 def _from(p: Port) -> str:
     src = p.from_
     return src if isinstance(src, str) else "layers " + ", ".join(src.layers)
+
+
+def type_text(t: dict[str, object]) -> str:
+    kind = str(t.get("type", "?"))
+    if kind == "int":
+        lo, hi = t.get("min"), t.get("max")
+        text = f"whole number {lo if lo is not None else ''}…{hi if hi is not None else ''}"
+    elif kind == "choice":
+        text = " \\| ".join(f"`{v}`" for v in t.get("of", []))  # type: ignore[attr-defined]
+    elif kind in KINDS:
+        text = KINDS[kind][1].split(" (")[0]
+    else:
+        text = kind
+    text += "".join(f" or `{v}`" for v in t.get("or", []))  # type: ignore[attr-defined]
+    return text + (", or null" if t.get("nullable") else "")
 
 
 def layer_section(spec: LayerSpec) -> str:
@@ -42,8 +58,10 @@ def layer_section(spec: LayerSpec) -> str:
         lines += ["", "| template | destination | events |", "|---|---|---|"]
         lines += [f"| `{t.src}` | `{t.dest}` | {', '.join(t.events)} |" for t in spec.templates]
     if spec.attributes:
-        lines += ["", "Attribute defaults (override per stack, layer or instance; see the layer's README):", "",
-                  "```json", json.dumps(spec.attributes, indent=2, sort_keys=True), "```"]
+        lines += ["", "Attributes (override per stack, layer or instance; each value is checked against its type at load; "
+                  "see the layer's README):", "", "| attribute | default | type |", "|---|---|---|"]
+        lines += [f"| `{name}` | `{json.dumps(default)}` | {type_text(spec.types.get(name, {}))} |"
+                  for name, default in sorted(attribute_leaves(spec.attributes))]
     return "\n".join(lines) + "\n"
 
 

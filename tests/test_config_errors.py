@@ -1,4 +1,4 @@
-"""The invalid-config corpus (tests/config_errors/cases.yaml): each case fails with exactly the listed problems,
+"""The invalid-config corpus (tests/config_errors/*.yaml): each case fails with exactly the listed problems,
 every one naming its path and the fix, before anything is registered."""
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from stackkit.config.stackfile import StackFile
 from stackkit.errors import ConfigError
 from tests.conftest import ROOT, STACKS
 
-CASES = YAML(typ="safe").load((Path(__file__).parent / "config_errors/cases.yaml").read_text())
+# every file of the folder: cases.yaml (the config schema and cross-checks), attributes.yaml (typed layer attributes)
+CASES = [case for f in sorted((Path(__file__).parent / "config_errors").glob("*.yaml"))
+         for case in YAML(typ="safe").load(f.read_text())]
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 

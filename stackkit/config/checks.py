@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from stackkit.config.attribute_types import attribute_types
 from stackkit.config.attributes import deep_merge, lookup
 from stackkit.config.instance_types import vcpus
 from stackkit.config.layerspec import LayerSpec
@@ -160,13 +161,11 @@ def backends(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
                 yield (f"instances.{iname}.type: the vCPU count of '{inst.type}' is unknown to stackkit, so "
                        f"{spec.backends.attribute}: auto cannot be worked out; set instances.{iname}.attributes."
                        f"{spec.backends.attribute} to a number")
-            elif value != "auto" and not (isinstance(value, int) and 1 <= value <= 18):
-                yield (f"instances.{iname}.attributes.{spec.backends.attribute}: {value!r} is out of range; it must be "
-                       "'auto' or a number from 1 to 18 (ports 8081-8098), set at the instance, layer or stack")
+            # a number: its range is the attribute's type (layer.yaml types:), checked where it is set
 
 
-CHECKS: tuple[Check, ...] = (layers_exist, references, volume_overrides, elastic_ips, colocation, load_balancers,
-                             hostnames, ports, volumes_per_instance, databases, backends)
+CHECKS: tuple[Check, ...] = (attribute_types, layers_exist, references, volume_overrides, elastic_ips, colocation,
+                             load_balancers, hostnames, ports, volumes_per_instance, databases, backends)
 
 
 def run_checks(cfg: StackConfig, specs: dict[str, LayerSpec]) -> list[str]:

@@ -117,6 +117,7 @@ class LayerSpec(_Strict):
     users: list[User] = []
     templates: list[TemplateSpec] = []
     attributes: dict[str, Any] = {}
+    types: dict[str, dict[str, Any]] = {}   # dotted attribute -> its type (stackkit.config.attribute_types)
     scripts: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @property
@@ -132,6 +133,7 @@ def load_layer_specs(layers_dir: Path) -> tuple[dict[str, LayerSpec], list[str]]
     from pydantic import ValidationError
     from ruamel.yaml import YAML, YAMLError
 
+    from stackkit.config.attribute_types import layer_type_problems
     from stackkit.config.errors import format_validation_error
 
     specs: dict[str, LayerSpec] = {}
@@ -157,5 +159,6 @@ def load_layer_specs(layers_dir: Path) -> tuple[dict[str, LayerSpec], list[str]]
         for t in spec.templates:
             if not (path.parent / t.src).exists():
                 problems.append(f"{where}: templates: {t.src} does not exist in layers/{name}/")
+        problems.extend(layer_type_problems(spec, where))
         specs[name] = spec
     return specs, problems

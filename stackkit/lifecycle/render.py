@@ -67,7 +67,8 @@ def _config_finalize(value: Any) -> str:
     if not CONFIG_TOKEN.match(text):
         raise jinja2.UndefinedError(
             f"the value {text[:60]!r} is not a plain token and reached a config file unescaped: validate it at load "
-            "or render it through the filter made for this file's format (libpq, systemd_env, systemd_value, zconfig, vcl_string)")
+            "or render it through the filter made for this file's format "
+            "(libpq, systemd_env, systemd_value, zconfig, vcl_string)")
     return text
 
 
