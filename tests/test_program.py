@@ -77,12 +77,14 @@ EXPECTED_COUNTS = {
                    "stackkit:index:App": 1, "aws:ec2/instance:Instance": 8, "aws:ebs/volume:Volume": 2,
                    "aws:ec2/volumeAttachment:VolumeAttachment": 2, "aws:ec2/eip:Eip": 2,
                    "aws:lb/loadBalancer:LoadBalancer": 1, "aws:lb/targetGroupAttachment:TargetGroupAttachment": 2,
-                   "aws:ec2/subnet:Subnet": 4, "command:remote:Command": 8 * 3 + 5, "pulumi:index:Stash": 2},
+                   "aws:ec2/subnet:Subnet": 4, "command:remote:Command": 8 * 3 + 5,
+                   "pulumi:index:Stash": 2 + 8},   # a batch barrier, members-ready, one pinned host key per instance
     "staging": {"stackkit:index:Stack": 1, "stackkit:index:Layer": 4, "stackkit:index:Instance": 1,
                 "aws:ec2/instance:Instance": 1, "aws:ebs/volume:Volume": 2, "aws:ec2/eip:Eip": 1,
-                "command:remote:Command": 4},
+                "command:remote:Command": 4, "pulumi:index:Stash": 1 + 1},
     "relstorage": {"stackkit:index:Database": 1, "aws:rds/instance:Instance": 1, "aws:ec2/instance:Instance": 5,
-                   "aws:ebs/volume:Volume": 0, "command:remote:Command": 5 * 3 + 2},
+                   "aws:ebs/volume:Volume": 0, "command:remote:Command": 5 * 3 + 2,
+                   "pulumi:index:Stash": 1 + 5},
 }
 
 

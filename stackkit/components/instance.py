@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from stackkit.cluster.hostkeys import HostKey, cloud_config
 from stackkit.config.instance_types import architecture
 
 # AMI owners and name patterns per OS: looked up in the stack's region at run time, so one config works everywhere.
@@ -44,11 +45,13 @@ class InstanceArgs:
     instance_profile: pulumi.Input[str]
     hostname: str
     root_volume_gb: int
+    host_key: HostKey                              # its derived SSH host key, installed at first boot (cloud-init)
     volumes: list[VolumeSpec] = field(default_factory=list)
     registered_volume_ids: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     elastic_ip: aws.ec2.Eip | None = None          # a registered Elastic IP
     auto_elastic_ip: bool = False                  # a layer auto-assigns one
     tags: dict[str, str] = field(default_factory=dict)
+    pin: str = "derived"                           # instances.<name>.host_key: derived | unpinned | a public key
 
 
 def ami_lookup(os_name: str, instance_type: str, parent: pulumi.Resource) -> pulumi.Output[str]:
@@ -68,6 +71,7 @@ class Instance(pulumi.ComponentResource):
     elastic_ip: pulumi.Output[str | None]
     attachments: list[aws.ec2.VolumeAttachment]
     devices: list[dict[str, str]]        # {device, mount_point, volume} for the setup bundle's sk_mount
+    host_key: pulumi.Output[str] | None  # the public host key its SSH connections pin (None: unpinned)
 
     def __init__(self, name: str, args: InstanceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("stackkit:index:Instance", name, None, opts)
@@ -88,10 +92,13 @@ class Instance(pulumi.ComponentResource):
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(encrypted=True, volume_type="gp3",
                                                                   volume_size=args.root_volume_gb,
                                                                   delete_on_termination=True),
-            user_data=f"#cloud-config\nhostname: {args.hostname}\npreserve_hostname: false\n",
+            # holds the host key's private half: a secret, encrypted in the state
+            user_data=pulumi.Output.secret(cloud_config(args.hostname, args.host_key)),
             tags={**tags, "Name": f"{args.hostname}"},
-            # a newer AMI must not replace a running instance: replace it on purpose (setup_nonce / a new name)
+            # a newer AMI must not replace a running instance: replace it on purpose (a new name); the user data
+            # (hostname, host key) is the first one for good: the engine gives a replacement the old copy's
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami", "userData"]))
+        self.host_key = self._pin(name, args)
 
         self.elastic_ip = pulumi.Output.from_input(None)
         eip = args.elastic_ip
@@ -124,6 +131,18 @@ class Instance(pulumi.ComponentResource):
                 # moving to a replacement instance: detach from the old one before attaching to the new one
                 opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True)))
             self.devices.append({"device": device, "mount_point": vol.mount_point, "volume": vol.name})
+
+    def _pin(self, name: str, args: InstanceArgs) -> pulumi.Output[str] | None:
+        if args.pin == "derived":
+            # the key of the instance's first user data, kept by a Stash: its output stays the value it was created
+            # with, as the instance keeps its first user data (a later change of the stack's SSH key changes neither)
+            stash = pulumi.Stash(f"{name}-host-key", input=args.host_key.public, opts=pulumi.ResourceOptions(parent=self))
+            return stash.output
+        if args.pin == "unpinned":
+            pulumi.log.warn(f"{name}: its SSH host key is not checked (instances.{name}.host_key: unpinned): the "
+                            "lifecycle bundles, secrets included, go to whoever answers at its address", resource=self)
+            return None
+        return pulumi.Output.from_input(args.pin)
 
     def finish(self, outputs: dict[str, pulumi.Input[object]] | None = None) -> None:
         self.register_outputs({"id": self.ec2.id, "private_ip": self.ec2.private_ip, "address": self.address,

@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from stackkit.cluster.hostkeys import derive
 from stackkit.cluster.state import DatabaseFacts
 from stackkit.components.app import App
 from stackkit.components.database import Database, DatabaseArgs
@@ -134,6 +135,8 @@ class Stack(pulumi.ComponentResource):
                 security_group_ids=[self.ssh_group.id, *[self.layers[la].security_group.id for la in inst.layers]],
                 key_name=self.key_pair.key_name, instance_profile=self.instance_profile.name,
                 hostname=cfg.hostname(iname), root_volume_gb=inst.root_volume_gb, volumes=vols,
+                host_key=derive(cfg.stack.ssh_private_key.get_secret_value(), pulumi.get_stack(), iname),
+                pin=inst.host_key,
                 registered_volume_ids={n: v.id for n, v in self.volumes.items()},
                 elastic_ip=self.elastic_ips.get(inst.elastic_ip) if inst.elastic_ip else None,
                 auto_elastic_ip=any(cfg.layers[la].elastic_ips for la in inst.layers),

@@ -129,6 +129,19 @@ class InstanceSettings(_Strict):
     elastic_ip: str | None = None
     setup_nonce: Nonce = 0
     root_volume_gb: int = Field(default=16, ge=8, le=2048)
+    # the SSH host key every connection pins (docs/design.md, "SSH host keys"): "derived" (installed at first boot),
+    # the instance's own public key "ssh-ed25519 AAAA..." (an instance created before stackkit derived host keys), or
+    # "unpinned" (no check at all: the bundles, secrets included, go to whoever answers at the address)
+    host_key: str = "derived"
+
+    @field_validator("host_key")
+    @classmethod
+    def _host_key(cls, v: str) -> str:
+        if v in ("derived", "unpinned") or re.fullmatch(r"(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) "
+                                                         r"[A-Za-z0-9+/]+={0,2}", v):
+            return v
+        raise ValueError(f"{v[:60]!r} is not a host key setting: use derived (the default), the instance's public host "
+                         "key as one line without host or comment (ssh-ed25519 AAAA...), or unpinned")
 
 
 # --- apps --------------------------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from stackkit.cluster.hostkeys import HostKey, derive
 from stackkit.errors import LocalError
 
 SUITE = "bookworm"
@@ -195,9 +196,10 @@ class Fleet:
             self._save(state)
 
     def boot(self, name: str, address: str, timeout: float = 90, hostname: str | None = None,
-             authorized_key: str | None = None) -> MachineStatus:
-        """Boot machine `name` at `address`; its hostname (default: the name) and the admin user's authorized key
-        (default: the fleet's own key, which the fleet also keeps for its own SSH checks)."""
+             authorized_key: str | None = None, host_key: HostKey | None = None) -> MachineStatus:
+        """Boot machine `name` at `address`; its hostname (default: the name), the admin user's authorized key
+        (default: the fleet's own key, which the fleet also keeps for its own SSH checks) and its only SSH host key
+        (default: one derived from the fleet's key and the machine's name), as cloud-init installs a stack's."""
         if ipaddress.ip_address(address) not in self.subnet or address == self.gateway:
             raise LocalError(f"{name}: address {address} is not a host address of {self.subnet}")
         state = self._state()
@@ -216,6 +218,8 @@ class Fleet:
         net.write_text(f"[Match]\nName=host0\n\n[Network]\nAddress={address}/{self.subnet.prefixlen}\n"
                        f"Gateway={self.gateway}\nDNS={_host_dns()}\n")
         shutil.copy("/etc/resolv.conf", tree / "etc/resolv.conf") if Path("/etc/resolv.conf").exists() else None
+        host_key = host_key or derive(self.private_key, "stackkit local fleet", name)
+        self._install_host_key(tree, host_key)
         ssh_dir = tree / "home/admin/.ssh"
         ssh_dir.mkdir(parents=True, exist_ok=True)
         keys = [self.public_key] + ([authorized_key.strip()] if authorized_key else [])
@@ -232,27 +236,43 @@ class Fleet:
             ["systemd-nspawn", "--register=no", "--keep-unit", "-q", "-b", "-D", str(tree), "-M", name,
              f"--network-bridge={self.bridge}", f"--bind={volumes}:/mnt/stackkit-volumes", "--resolv-conf=off"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
-        self._record(name, {"address": address, "pid": proc.pid})
+        self._record(name, {"address": address, "pid": proc.pid, "host_key": host_key.public})
         state = self._state()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise LocalError(f"{name}: systemd-nspawn exited ({proc.returncode}); see {self.workdir / (name + '.log')}")
-            if self._ssh_ok(address):
+            if self._ssh_ok(address, host_key.public):
                 return self._status(name, state[name])
             time.sleep(1)
         raise LocalError(f"{name}: no SSH on {address} after {timeout:.0f} s; see {self.workdir / (name + '.log')}")
 
-    def _ssh_ok(self, address: str) -> bool:
-        r = subprocess.run(["ssh", "-i", str(self._key()), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-                            "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=2", "-o", "LogLevel=ERROR",
-                            f"admin@{address}", "true"], capture_output=True, timeout=20)
+    @staticmethod
+    def _install_host_key(tree: Path, key: HostKey) -> None:
+        """The machine's only host key (the base tree's, generated once by debootstrap, would be every machine's)."""
+        ssh = tree / "etc/ssh"
+        for old in ssh.glob("ssh_host_*"):
+            old.unlink()
+        private = ssh / "ssh_host_ed25519_key"
+        private.write_text(key.private)
+        os.chmod(private, 0o600)
+        (ssh / "ssh_host_ed25519_key.pub").write_text(key.public + "\n")
+
+    def _ssh_ok(self, address: str, host_key: str | None) -> bool:
+        from stackkit.local.ssh import pinned_options
+        with pinned_options(address, 22, host_key) as options:
+            r = subprocess.run(["ssh", "-i", str(self._key()), "-o", "BatchMode=yes", *options, "-o", "ConnectTimeout=2",
+                                "-o", "LogLevel=ERROR", f"admin@{address}", "true"], capture_output=True, timeout=20)
         return r.returncode == 0
 
     def _status(self, name: str, entry: dict) -> MachineStatus:
         running = _alive(entry["pid"])
         return MachineStatus(name=name, address=entry["address"], pid=entry["pid"], running=running,
-                             ssh=running and self._ssh_ok(entry["address"]))
+                             ssh=running and self._ssh_ok(entry["address"], entry.get("host_key")))
+
+    def host_key(self, name: str) -> str | None:
+        """The public host key machine `name` was booted with."""
+        return self._state().get(name, {}).get("host_key")
 
     def status(self) -> list[MachineStatus]:
         return [self._status(n, e) for n, e in sorted(self._state().items())]

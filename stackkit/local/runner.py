@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from stackkit.cluster.hostkeys import from_cloud_config
 from stackkit.config.stackfile import StackFile, read_stack_file
 from stackkit.errors import LocalError
 from stackkit.lifecycle.rules import Step, steps
@@ -41,7 +42,7 @@ class FleetLike(Protocol):
     public_key: str
     private_key: str
 
-    def boot(self, name: str, address: str) -> Any: ...
+    def boot(self, name: str, address: str, *, host_key: Any = None) -> Any: ...
     def stop(self, name: str) -> None: ...
     def destroy(self, name: str) -> None: ...
     def tree(self, name: str) -> Path: ...
@@ -189,7 +190,12 @@ class Runner:
             machine = state.pending_machines.pop(r.name, None) or state.machines.get(r.name) or f"{r.name}-1"
             if step.op == "replace":
                 state.retiring[r.name] = state.machines.get(r.name, "")
-            self.fleet.boot(machine, state.addresses[machine])
+            # the host key its user data installs; a replacement gets the old copy's user data (ignore_changes: the
+            # engine creates it with the old inputs of an ignored property), as its connections' pin expects
+            old = state.resources.get(r.urn)
+            first = old if old is not None and "userData" in r.options.get("ignoreChanges", []) else r
+            self.fleet.boot(machine, state.addresses[machine],
+                            host_key=from_cloud_config(first.secret_inputs.get("userData")))
             state.machines[r.name] = machine
         elif step.phase == "delete":
             table = state.retiring if step.op == "replace" else state.machines

@@ -2,6 +2,11 @@
 connection's user with its private key, retrying the dial (dialErrorLimit, perDialTimeout), run the command string,
 feed stdin, and return stdout/stderr with the trailing newline trimmed. Uses the system OpenSSH client.
 
+The host key is checked as pulumi-command checks the connection's `hostKey` (ssh.FixedHostKey, host key algorithms
+limited to the pinned key's type): a known_hosts file holding only that key, StrictHostKeyChecking=yes. A wrong key
+fails at once (exit 255, "Host key verification failed"), never dialled again. Without `hostKey` nothing is checked,
+as pulumi-command does (an instance with `host_key: unpinned`).
+
 Nothing here logs stdin: it can hold secrets."""
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ import os
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +32,23 @@ class Result:
     exit_code: int
 
 
+@contextmanager
+def pinned_options(host: str, port: int, host_key: str | None) -> Iterator[list[str]]:
+    """ssh -o options that accept exactly `host_key` ("ssh-ed25519 AAAA...") for host:port, or anything when None."""
+    if not host_key:
+        yield ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
+        return
+    fd, known_hosts = tempfile.mkstemp(prefix="stackkit-known-hosts-")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f"{host if port == 22 else f'[{host}]:{port}'} {host_key.strip()}\n")
+        yield ["-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={known_hosts}",
+               "-o", "GlobalKnownHostsFile=/dev/null", "-o", "CheckHostIP=no",
+               "-o", f"HostKeyAlgorithms={host_key.split()[0]}"]
+    finally:
+        os.unlink(known_hosts)
+
+
 def run_remote(connection: dict[str, Any], command: str, stdin: str | None = None, timeout: float = 3600) -> Result:
     host, user = connection["host"], connection.get("user", "root")
     port = str(int(float(connection.get("port", 22))))       # wire-format numbers arrive as floats
@@ -35,23 +59,28 @@ def run_remote(connection: dict[str, Any], command: str, stdin: str | None = Non
         with os.fdopen(fd, "w") as fh:
             fh.write(connection["privateKey"])
         os.chmod(key_path, 0o600)
-        argv = ["ssh", "-i", key_path, "-p", port, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-                "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", f"ConnectTimeout={per_dial}",
-                f"{user}@{host}", command]
-        attempt = 0
-        while True:
-            attempt += 1
-            proc = subprocess.run(argv, input=(stdin or "").encode(), capture_output=True, timeout=timeout)
-            out = proc.stdout.decode(errors="replace")
-            err = proc.stderr.decode(errors="replace")
-            # 255: ssh itself failed (refused, unreachable, auth): dial again, like pulumi-command's backoff
-            refused = any(s in err for s in ("Connection refused", "timed out", "No route to host", "Connection reset"))
-            if proc.returncode == SSH_FAILED and not out and refused and attempt < dials:
-                time.sleep(min(0.1 * 1.5 ** attempt, 5))
-                continue
-            break
+        with pinned_options(host, int(port), connection.get("hostKey")) as pinned:
+            return _run(["ssh", "-i", key_path, "-p", port, "-o", "BatchMode=yes", *pinned, "-o", "LogLevel=ERROR",
+                         "-o", f"ConnectTimeout={per_dial}", f"{user}@{host}", command],
+                        user, host, command, stdin, dials, timeout)
     finally:
         os.unlink(key_path)
+
+
+def _run(argv: list[str], user: str, host: str, command: str, stdin: str | None, dials: int, timeout: float) -> Result:
+    attempt = 0
+    while True:
+        attempt += 1
+        proc = subprocess.run(argv, input=(stdin or "").encode(), capture_output=True, timeout=timeout)
+        out = proc.stdout.decode(errors="replace")
+        err = proc.stderr.decode(errors="replace")
+        # 255: ssh itself failed (refused, unreachable): dial again, like pulumi-command's backoff; a refused host
+        # key or authentication is not dialled again
+        refused = any(s in err for s in ("Connection refused", "timed out", "No route to host", "Connection reset"))
+        if proc.returncode == SSH_FAILED and not out and refused and attempt < dials:
+            time.sleep(min(0.1 * 1.5 ** attempt, 5))
+            continue
+        break
     result = Result(stdout=out.removesuffix("\n"), stderr=err.removesuffix("\n"), exit_code=proc.returncode)
     if proc.returncode != 0:
         tail = "\n".join((out + err).splitlines()[-40:])

@@ -6,7 +6,8 @@ host, when `<cloud>/machines.json` says machines are on (`stackkit local` writes
 recorded only, which is all a preview or an AWS-side test needs):
 
 - aws:ec2/instance:Instance   a Debian 12 machine (stackkit.local.machines.Fleet), its address on the bridge as both
-                              private and public IP, the key pair's public key as the admin user's authorized key
+                              private and public IP, the key pair's public key as the admin user's authorized key,
+                              the SSH host key its user data's cloud-config installs (cloud-init's ssh_keys)
 - aws:ebs/volume:Volume       a folder `<cloud>/fleet/volumes/<vol-id>` that outlives machines
 - aws:ec2/volumeAttachment    the volume as the machine's device: /etc/stackkit/local-devices/<xvdX> -> the folder
                               (the setup bundle's sk_mount bind-mounts it); delete stops the machine first
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stackkit.cluster.hostkeys import from_cloud_config
 from stackkit.errors import LocalError
 
 ACCOUNT = "123456789012"
@@ -123,8 +125,9 @@ class Cloud:
             f = self.folder / "reserved.json"
             f.write_text(json.dumps(sorted(self._reserved() - {address})))
 
-    def boot(self, instance_id: str, address: str, hostname: str, public_key: str) -> None:
-        self.fleet().boot(instance_id, address, hostname=hostname, authorized_key=public_key)
+    def boot(self, instance_id: str, address: str, hostname: str, public_key: str, user_data: str | None) -> None:
+        self.fleet().boot(instance_id, address, hostname=hostname, authorized_key=public_key,
+                          host_key=from_cloud_config(user_data))
 
     def terminate(self, instance_id: str) -> None:
         self.fleet().destroy(instance_id)

@@ -258,7 +258,8 @@ class StandInAws(Provider):
         if type_ == INSTANCE:
             key = self.cloud.find("aws:ec2/keyPair:KeyPair", keyName=out.get("keyName"))
             hostname = (out.get("tags") or {}).get("Name") or id_
-            self.cloud.boot(id_, out["privateIp"], hostname=hostname, public_key=key[1]["publicKey"] if key else "")
+            self.cloud.boot(id_, out["privateIp"], hostname=hostname, public_key=key[1]["publicKey"] if key else "",
+                            user_data=out.get("userData"))
         elif type_ == VOLUME:
             self.cloud.volume_dir(id_).mkdir(parents=True, exist_ok=True)
         elif type_ == ATTACHMENT:
