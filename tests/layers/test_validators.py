@@ -4,6 +4,8 @@ shellcheck. The files are taken from the bundles themselves: exactly what would 
 
 from __future__ import annotations
 
+import copy
+import re
 import shutil
 import subprocess
 import sys
@@ -146,3 +148,51 @@ def test_shellcheck_can_fail(tmp_path: Path) -> None:
     path = tmp_path / "bad.sh"
     path.write_text("#!/bin/bash\nrm -rf $dir/*\n")
     assert subprocess.run(["shellcheck", "-s", "bash", "-S", "warning", str(path)], capture_output=True).returncode != 0
+
+
+def _conninfo(dsn: str) -> dict[str, str]:
+    """libpq's keyword/value connection string, parsed by its documented rules (PostgreSQL docs 34.1.1.1): values
+    bare, or single-quoted with `\\'` and `\\\\` escapes."""
+    out, i = {}, 0
+    while i < len(dsn):
+        m = re.compile(r"\s*(\w+)\s*=\s*").match(dsn, i)
+        assert m, f"not a conninfo string at {dsn[i:]!r}"
+        key, i = m.group(1), m.end()
+        if dsn[i:i + 1] == "'":
+            i += 1
+            value = []
+            while dsn[i] != "'":
+                if dsn[i] == "\\":
+                    i += 1
+                value.append(dsn[i])
+                i += 1
+            i += 1
+            out[key] = "".join(value)
+        else:
+            m = re.compile(r"\S*").match(dsn, i)
+            out[key], i = m.group(0), m.end()  # type: ignore[union-attr]
+    return out
+
+
+@pytest.mark.parametrize("password", ["O'Br1en\\x$y%z", "S3cr3t\\pw!", "a'b''c\\\\d$$e", "p%(x)s{}#;<>|&`~"])
+def test_a_database_password_reaches_relstorage_exactly(stack_files: dict[str, StackFile], tmp_path: Path,
+                                                         password: str) -> None:
+    """A password RDS accepts (quotes, backslashes, $, %...) goes through zope.conf (ZConfig) and the libpq dsn and
+    comes back unchanged from Zope's own config loader: no character can end the value or start another key."""
+    from Zope2.Startup.options import ZopeWSGIOptions
+
+    sf = stack_files["relstorage"]
+    config = copy.deepcopy(sf.config)
+    config["stackkit:resources"]["databases"]["zodb"]["password"] = password
+    plan = evaluate(StackFile(path=sf.path, config=config, secret_keys=sf.secret_keys, placeholders=sf.placeholders))
+    confs = [staged_files(text)["/etc/stackkit/plone/zope.conf"] for text in bundles(plan).values()
+             if "/etc/stackkit/plone/zope.conf" in staged_files(text)]
+    assert confs
+    (tmp_path / "client").mkdir()
+    conf = confs[0].replace("%define INSTANCEHOME /srv/zope/current", f"%define INSTANCEHOME {tmp_path}")
+    conf = conf.replace("%define CLIENTHOME /var/lib/stackkit/plone", f"%define CLIENTHOME {tmp_path}/client")
+    (tmp_path / "zope.conf").write_text(conf)
+    storage = ZopeWSGIOptions(str(tmp_path / "zope.conf"))().configroot.databases[0].config.storage
+    dsn = _conninfo(storage.config.adapter.config.dsn)
+    assert dsn["password"] == password
+    assert set(dsn) == {"dbname", "user", "host", "port", "password"}
