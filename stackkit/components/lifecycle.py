@@ -76,7 +76,8 @@ class _Builder:
 
     def connection(self, name: str) -> remote.ConnectionArgs:
         return remote.ConnectionArgs(host=self.instances[name].address, user=self.loaded.config.stack.user,
-                                     private_key=self.private_key, dial_error_limit=60, per_dial_timeout=10)
+                                     private_key=self.private_key, dial_error_limit=60, per_dial_timeout=10,
+                                     host_key=self.instances[name].host_key)
 
     @staticmethod
     def _guarded(text: str, views: list[dict[str, Any]]) -> Any:
