@@ -50,7 +50,7 @@ class Target:
     base: str
     scaffold: int | None
     paths: list[str]                     # 'stackkit:apps.site.environment.PLONE_SITE_ID'
-    rename: bool = False                 # the payload is a key: paths[0] is the mapping whose first key it replaces
+    rename: bool = False                 # the payload is a key: paths[0] is the mapping it is added to
 
     @property
     def named(self) -> list[str]:
@@ -63,7 +63,8 @@ def scaffolded(files: dict[str, StackFile], idx: int | None, base: str) -> tuple
         sf = files[base]
         return copy.deepcopy(sf.config), set(sf.secret_keys)
     sc = CORPUS["scaffolds"][idx]
-    return patched({"base": sc["base"], "set": sc["set"], "secret": sc.get("secret") or []}, files)
+    config, secret = patched({"base": sc["base"], "set": sc["set"], "secret": sc.get("secret") or []}, files)
+    return copy.deepcopy(config), secret
 
 
 def concrete(config: dict[str, Any], segs: list[str], create: bool) -> str | None:
@@ -176,14 +177,10 @@ def _get(config: dict[str, Any], path: str) -> Any:
 def patch(t: Target, files: dict[str, StackFile], value: str) -> tuple[dict[str, Any], set[str]]:
     config, secret = scaffolded(files, t.scaffold, t.base)
     if t.rename:
-        path = t.paths[0]
-        mapping = _get(config, path)
-        if isinstance(mapping, dict) and mapping:
-            first = sorted(mapping)[0]
-            renamed = {(value if k == first else k): v for k, v in mapping.items()}
-        else:
-            renamed = {value: "x"}
-        _set(config, path, renamed)
+        # the payload as one more key, holding a copy of the first entry (the others stay as they were)
+        mapping = _get(config, t.paths[0])
+        entry = copy.deepcopy(mapping[sorted(mapping)[0]]) if isinstance(mapping, dict) and mapping else "x"
+        _set(config, t.paths[0], {**(mapping if isinstance(mapping, dict) else {}), value: entry})
     else:
         for path in t.paths:
             if path.endswith("[0]") and not isinstance(_get(config, path.rsplit("[", 1)[0]), list):

@@ -68,7 +68,7 @@ def _stub_script() -> str:
         "# a stubbed command of tests/adversarial/host.yaml: record argv and stdin, behave as host.yaml says",
         "name=${0##*/}",
         "stdin=''",
-        "if [ -p /dev/stdin ] || [ -f /dev/stdin ]; then stdin=$(base64 -w0); fi",
+        f"case $name in {'|'.join(sorted(n for n, v in HOST['stubs'].items() if v.get('stdin')))}) stdin=$(base64 -w0) ;; esac",
         "printf '%s\\0' \"$name\" \"$#\" \"$@\" \"$stdin\" >> \"$SK_LOG\"",
         "sk_smart_install() {",
         "  local dir=0 parents=0 mode='' args=()",

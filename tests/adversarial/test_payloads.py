@@ -119,6 +119,12 @@ def test_baselines_run_clean(host: Path, pool: ThreadPoolExecutor, base: str) ->
             assert not run.markers
             unknown = [p for p in run.written if corpus.file_format(p) is None and sandbox.MARKER not in p]
             assert not unknown, f"{b.name} {inst} wrote files host.yaml does not list: {unknown}"
+            # the harness reads what was written: every config is there with content, and the exact values come back
+            files = corpus.decode(run.files)
+            empty = [p for p, text in files.items() if corpus.file_format(p) not in ("ignore", "lines", "env") and not text.strip()]
+            assert not empty, f"{b.name} {inst}: empty files {empty}"
+            assert set(b.staged[inst]) <= set(files), f"{b.name} {inst}: staged but not written {set(b.staged[inst]) - set(files)}"
+            assert not corpus.value_checks(b.loaded, files, run.calls, inst), f"{b.name} {inst}"
 
 
 def _one(f: fields.Field, t: Target, p: Payload, b: Baseline) -> tuple[str, list[str], Loaded | None,
