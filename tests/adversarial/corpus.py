@@ -248,8 +248,9 @@ def _diff(a: Any, b: Any) -> str:
     return f"{str(a)[:120]} -> {str(b)[:120]}"
 
 
-def value_checks(loaded: Loaded, files: dict[str, str], calls: list[sandbox.Call], instance: str) -> list[str]:
-    """Values that must come back exactly as configured, read the way their consumer reads them."""
+def value_checks(loaded: Loaded, files: dict[str, str], calls: list[sandbox.Call] | None, instance: str) -> list[str]:
+    """Values that must come back exactly as configured, read the way their consumer reads them (`calls`: the commands
+    a run made, None for files only staged, not run)."""
     cfg = loaded.config
     out = []
     apps = cfg.instance_apps(instance)
@@ -297,6 +298,8 @@ def value_checks(loaded: Loaded, files: dict[str, str], calls: list[sandbox.Call
             out.append(f"/etc/ssl/stackkit/{name}.crt is not the configured certificate (+ chain)")
         if key is not None and key.strip() != a.ssl.key.get_secret_value().strip():
             out.append(f"/etc/ssl/stackkit/{name}.key is not the configured key")
+    if calls is None:
+        return out
     attrs = loaded.attrs[instance]
     build = (attrs.get("plone") or {}).get("build_command") if "plone" in cfg.instances[instance].layers else None
     if build and apps and not any(c.argv[-2:] == ["-c", build] for c in calls if c.argv[0] == "sudo"):

@@ -88,3 +88,24 @@ def attribute_fields(loaded: list[Loaded]) -> list[Field]:
 
 def all_fields(loaded: list[Loaded]) -> list[Field]:
     return config_fields() + attribute_fields(loaded)
+
+
+def secret_fields() -> list[Field]:
+    """The config fields typed as secrets (SecretStr): every place a secret value can be set."""
+    from pydantic import SecretStr
+
+    def walk(tp: Any, path: str) -> list[str]:
+        out: list[str] = []
+        for alt in _unwrap(tp):
+            origin = typing.get_origin(alt)
+            if alt is SecretStr:
+                out.append(path)
+            elif isinstance(alt, type) and issubclass(alt, BaseModel):
+                for name, f in alt.model_fields.items():
+                    out += walk(f.annotation, f"{path}.{f.alias or name}" if path else (f.alias or name))
+            elif origin is dict:
+                out += walk(typing.get_args(alt)[1], f"{path}.*")
+            elif origin is list:
+                out += walk(typing.get_args(alt)[0], f"{path}[*]")
+        return out
+    return [Field(p, "value") for p in dict.fromkeys(walk(StackConfig, ""))]

@@ -151,7 +151,9 @@ def _one(f: fields.Field, t: Target, p: Payload, b: Baseline) -> tuple[str, list
     problems = []
     for inst in steps:
         if inst in b.staged:
-            problems += corpus.compare_files(b.staged[inst], corpus.staged(steps[inst]), f"{inst} staged")
+            files = corpus.staged(steps[inst])
+            problems += corpus.compare_files(b.staged[inst], files, f"{inst} staged")
+            problems += [f"{inst} staged: {x}" for x in corpus.value_checks(loaded, files, None, inst)]
     return "rendered", problems, loaded, steps
 
 
