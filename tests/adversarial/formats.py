@@ -295,11 +295,33 @@ def libpq_conninfo(text: str) -> dict[str, str]:
     return out
 
 
+_ZSUB = re.compile(r"\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def zconfig_value(text: str, defines: dict[str, str]) -> str:
+    """A ZConfig value after its substitutions (ZConfig.substitution): `$$` is `$`, `$name` / `${name}` a %define."""
+    def sub(m: re.Match[str]) -> str:
+        if m.group(1) == "$":
+            return "$"
+        name = (m.group(2) or m.group(3)).lower()
+        if name not in defines:
+            raise Unreadable(f"ZConfig: undefined substitution ${name}")
+        return defines[name]
+    if re.search(r"\$(?![$A-Za-z_{])", text):
+        raise Unreadable("ZConfig: a lone '$'")
+    return _ZSUB.sub(sub, text)
+
+
 def dsn(zope_conf: str) -> dict[str, str] | None:
+    """The RelStorage dsn as the database driver gets it: ZConfig substitutions first, then libpq's rules."""
+    defines: dict[str, str] = {}
     for line in zope_conf.splitlines():
         s = line.strip()
+        if s.startswith("%define "):
+            name, _, value = s[len("%define "):].partition(" ")
+            defines[name.lower()] = zconfig_value(value.strip(), defines)
         if s.startswith("dsn "):
-            return libpq_conninfo(s[4:])
+            return libpq_conninfo(zconfig_value(s[4:], defines))
     return None
 
 
