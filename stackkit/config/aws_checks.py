@@ -1,0 +1,65 @@
+"""Checks of a validated StackConfig against AWS's limits: stack tags (at each tag's path), the region's AZ count and the
+EBS rules applied to a layer volume after its overrides. One 'path: problem; fix' line each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from stackkit.config import aws_rules
+from stackkit.config.layerspec import LayerSpec
+from stackkit.config.models import StackConfig
+
+# stackkit adds its own tags to every resource: stackkit:stack, stackkit:layers, stackkit:instance, Name and
+# stackkit:mount_point at most, so a stack may set AWS's limit minus those.
+STACKKIT_TAGS = 5
+
+
+def tags(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
+    """stack.tags go on every resource: AWS's tag restrictions, at the tag's own path."""
+    given, limit = cfg.stack.tags, aws_rules.TAG_LIMIT - STACKKIT_TAGS
+    if len(given) > limit:
+        yield (f"stack.tags: {len(given)} tags; AWS allows {aws_rules.TAG_LIMIT} per resource and stackkit adds up to "
+               f"{STACKKIT_TAGS} of its own, so at most {limit}: remove some")
+    longest = aws_rules.TAG_KEY_MAX["ec2"]
+    for key, value in given.items():
+        path = f"stack.tags.{key[:40]}{'...' if len(key) > 40 else ''}"
+        if not 1 <= len(key) <= longest:
+            yield f"{path}: the key has {len(key)} characters; a tag key is 1 to {longest} (EC2 tag restrictions)"
+        if key.lower().startswith("aws:"):
+            yield f"{path}: the aws: prefix is reserved for AWS (AWS tag restrictions); rename the tag"
+        if key == "Name" or key.lower().startswith("stackkit:"):
+            yield f"{path}: stackkit sets Name and the stackkit: tags itself; rename the tag"
+        if not aws_rules.tag_text_ok(key) or not aws_rules.tag_text_ok(value):
+            yield (f"{path}: AWS tags allow only letters, digits, spaces and + - = . _ : / @ in keys and values "
+                   "(AWS tag restrictions)")
+        if len(value) > aws_rules.TAG_VALUE_MAX:
+            yield (f"{path}: the value has {len(value)} characters; a tag value is at most {aws_rules.TAG_VALUE_MAX} "
+                   "(AWS tag restrictions)")
+
+
+def availability_zones(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
+    have, want = aws_rules.REGION_AZS.get(cfg.region), cfg.stack.network.az_count
+    if have is not None and want > have:
+        yield (f"stack.network.az_count: {want} AZs, but {cfg.region} offers {have} (EC2 DescribeAvailabilityZones); "
+               f"set az_count to {have} or fewer, or pick a region with more AZs")
+
+
+def layer_volumes(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
+    """A layer volume as it will be created: the layer.yaml volume with the stack's overrides over it, field by field."""
+    for lname, layer in cfg.layers.items():
+        spec = specs.get(lname)
+        for vname, over in layer.volumes.items():
+            base = spec.volume(vname) if spec is not None else None
+            if base is None:
+                continue    # checks.volume_overrides names the unknown volume
+            merged = {k: v if (v := getattr(over, k)) is not None else getattr(base, k)
+                      for k in ("type", "size_gb", "iops", "throughput")}
+            for problem in aws_rules.ebs_problems(merged["type"], merged["size_gb"], merged["iops"], merged["throughput"]):
+                yield f"layers.{lname}.volumes.{vname}: {problem} (layers/{lname}/layer.yaml and this override together)"
+
+
+CHECKS = (tags, availability_zones, layer_volumes)
+
+
+def run_aws_checks(cfg: StackConfig, specs: dict[str, LayerSpec]) -> list[str]:
+    return [problem for check in CHECKS for problem in check(cfg, specs)]
