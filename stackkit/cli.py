@@ -31,12 +31,19 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from stackkit.plan.show import tree
 
     path = _stack_path(args.stack, args.config)
-    plan = evaluate(path)
     if args.against:
-        from stackkit.plan.diff import against, render_diff
+        from stackkit.errors import DataMoveError
+        from stackkit.plan.diff import against, render_diff, render_refusal
         old = against(args.against, path)
-        print(render_diff(old, plan, as_json=args.json))
+        try:
+            # the old plan's outputs are what `pulumi up` reads back from the checkpoint: the same refusal
+            new = evaluate(path, previous_outputs=old.outputs)
+        except DataMoveError as exc:
+            print(render_refusal(old.stack, exc.problems, as_json=args.json))
+            return 1
+        print(render_diff(old, new, as_json=args.json))
         return 0
+    plan = evaluate(path)
     print(json.dumps(plan.to_json(), indent=1, sort_keys=True) if args.json else tree(plan))
     return 0
 

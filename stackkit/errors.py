@@ -2,6 +2,7 @@
 
     StackkitError                 every error stackkit raises on purpose; the CLI prints it without a traceback
     ├── ConfigError               the stack config or a layer.yaml is invalid: one line per problem, each with its path
+    ├── DataMoveError             the edit would move or lose data the last deployment holds (stackkit.cluster.data)
     ├── TemplateError             a layer template failed to render: file, line and the lines around it
     ├── PlanError                 the program failed under the mock runtime
     └── LocalError                `stackkit local`: a machine, the network or a lifecycle command failed
@@ -24,6 +25,18 @@ class ConfigError(StackkitError):
         n = len(self.problems)
         super().__init__(f"{head}{n} problem{'s' if n != 1 else ''} in the stack config:\n" + "\n".join(
             f"  {p}" for p in self.problems))
+
+
+class DataMoveError(StackkitError):
+    """A config edit would move or lose a data holder of the last deployment. `problems`: one 'path: message' each."""
+
+    def __init__(self, problems: list[str], source: str = "") -> None:
+        self.problems = list(problems)
+        self.source = source
+        head = f"{source}: " if source else ""
+        n = len(problems)
+        super().__init__(f"{head}refused before anything runs: {n} edit{'s' if n != 1 else ''} would move or lose "
+                         "data:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 class TemplateError(StackkitError):

@@ -1,19 +1,40 @@
-"""The Pulumi program: load and validate the config, then build the Stack. __main__.py calls `run()`."""
+"""The Pulumi program: load and validate the config, refuse an edit that would move or lose data, then build the
+Stack. __main__.py calls `run()`."""
 
 from __future__ import annotations
 
 import pulumi
 
+from stackkit.cluster.data import HOLDERS_OUTPUT, data_moves, stale_retirements
 from stackkit.config.load import from_pulumi
-from stackkit.errors import ConfigError
+from stackkit.errors import ConfigError, DataMoveError
+
+
+class Refused(pulumi.RunError):
+    """A StackkitError raised before anything is registered; Pulumi prints it without a stack trace. `error` keeps it
+    as data for the offline plan."""
+
+    def __init__(self, error: ConfigError | DataMoveError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def run() -> None:
     try:
         loaded = from_pulumi()
     except ConfigError as exc:
-        # one line per problem; RunError is printed by Pulumi without a stack trace; nothing is registered yet
-        raise pulumi.RunError(str(exc)) from None
+        # one line per problem; nothing is registered yet
+        raise Refused(exc) from None
+    from stackkit.components.previous import previous_outputs
+
+    # what the last deployment held, from its own outputs: an edit that would move or lose it stops here, before the
+    # engine runs any setup or configure (it would otherwise stop only at the protected delete, at the end)
+    previous = previous_outputs().get(HOLDERS_OUTPUT)
+    problems = data_moves(previous, loaded)
+    if problems:
+        raise Refused(DataMoveError(problems))
+    for warning in stale_retirements(previous, loaded):
+        pulumi.log.warn(warning)
     from stackkit.components.stack import Stack
 
     stack = Stack(loaded)

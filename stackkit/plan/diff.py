@@ -29,7 +29,8 @@ from stackkit.plan.evaluate import evaluate
 plan = evaluate(__import__("pathlib").Path(sys.argv[2]))
 fd = os.open(sys.argv[3], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
 with os.fdopen(fd, "w") as fh:
-    json.dump({"stack": plan.stack, "resources": [dict(r.to_json(), id=r.id, secret_inputs=r.secret_inputs,
+    json.dump({"stack": plan.stack, "outputs": getattr(plan, "outputs", {}),
+               "resources": [dict(r.to_json(), id=r.id, secret_inputs=r.secret_inputs,
                property_dependencies=r.property_dependencies) for r in plan.resources]}, fh)
 """
 
@@ -70,7 +71,7 @@ def evaluate_tree(tree: Path, stack_path: Path, what: str = "") -> Plan:
         if result.returncode != 0:
             raise PlanError(f"{what or tree}: evaluating the program failed:\n{result.stderr[-2000:]}")
         data = json.loads(out.read_text())
-    return Plan(stack=data["stack"], project="stackkit", resources=[
+    return Plan(stack=data["stack"], project="stackkit", outputs=data.get("outputs") or {}, resources=[
         Resource(urn=d["urn"], type=d["type"], name=d["name"], parent=d["parent"] or "", custom=d["custom"],
                  inputs=d["inputs"], options=d["options"], property_dependencies=d["property_dependencies"],
                  id=d["id"], secret_inputs=d["secret_inputs"]) for d in data["resources"]])
@@ -88,6 +89,14 @@ def diff(old: Plan | None, new: Plan) -> dict[str, Any]:
                      and s.phase != "delete" or (s.type != "command:remote:Command" and s.op == "delete"))
     return {"blocked": [{"resource": s.name, "type": s.type, "reason": s.reason} for s in todo if s.blocked],
             "scripts": scripts, "other_resources": dict(sorted(others.items()))}
+
+
+def render_refusal(stack: str, problems: list[str], as_json: bool = False) -> str:
+    """An edit the program refuses before anything runs (stackkit.cluster.data): no step list, the problems."""
+    if as_json:
+        return json.dumps({"refused": problems, "blocked": [], "scripts": [], "other_resources": {}}, indent=1)
+    return "\n".join([f"lifecycle diff of stack {stack}: refused before anything runs, nothing would change",
+                      *(f"REFUSED {p}" for p in problems)])
 
 
 def render_diff(old: Plan | None, new: Plan, as_json: bool = False) -> str:

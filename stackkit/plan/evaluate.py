@@ -14,7 +14,7 @@ from typing import Any
 
 from stackkit.config.load import load
 from stackkit.config.stackfile import StackFile, read_stack_file
-from stackkit.errors import PlanError
+from stackkit.errors import DataMoveError, PlanError
 from stackkit.plan.mocks import SECRET_SIG, RecordingMonitor, Registration, StackkitMocks
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -73,6 +73,7 @@ class Plan:
     stack: str
     project: str
     resources: list[Resource]
+    outputs: dict[str, Any] = field(default_factory=dict)     # the stack's outputs (pulumi.export), wire format
 
     def to_json(self) -> dict[str, Any]:
         return {"stack": self.stack, "project": self.project, "resources": [r.to_json() for r in self.resources]}
@@ -92,12 +93,14 @@ class Plan:
 
 def evaluate(stack: str | Path | StackFile, *, overrides: dict[str, Any] | None = None,
              addresses: dict[str, tuple[str, str]] | None = None, program: Path = PROGRAM,
-             stack_name: str | None = None) -> Plan:
+             stack_name: str | None = None, previous_outputs: dict[str, Any] | None = None) -> Plan:
     """Run the program for a stack file under mocks.
 
     `stack` is a stack name (Pulumi.<stack>.yaml at the repo root), a path, or a read StackFile. `overrides` replaces
     whole config keys ({'stackkit:instances': {...}}); `addresses` pins instances' (private, public) IPs; `stack_name`
-    evaluates the file as another stack (an older copy of a stack file compared with the current one).
+    evaluates the file as another stack (an older copy of a stack file compared with the current one);
+    `previous_outputs` are the stack's outputs as the engine's checkpoint would hold them (another plan's `outputs`):
+    an edit that would move or lose data they list raises DataMoveError, as `pulumi up` refuses it.
     """
     sf = stack if isinstance(stack, StackFile) else read_stack_file(
         Path(stack) if isinstance(stack, Path) or str(stack).endswith(".yaml") else ROOT / f"Pulumi.{stack}.yaml")
@@ -106,16 +109,19 @@ def evaluate(stack: str | Path | StackFile, *, overrides: dict[str, Any] | None 
     # validate first: a bad config raises ConfigError here, before the runtime starts (and before any registration)
     load(config, sf.secret_keys, source=str(sf.path))
     region = str(config.get("aws:region", "us-east-1"))
-    return _run(stack_name or sf.stack, config, sf.secret_keys, region, addresses, program, str(sf.path))
+    return _run(stack_name or sf.stack, config, sf.secret_keys, region, addresses, program, str(sf.path),
+                previous_outputs)
 
 
 def _run(stack: str, config: dict[str, Any], secret_keys: frozenset[str], region: str,
-         addresses: dict[str, tuple[str, str]] | None, program: Path, source: str) -> Plan:
+         addresses: dict[str, tuple[str, str]] | None, program: Path, source: str,
+         previous_outputs: dict[str, Any] | None = None) -> Plan:
     import pulumi
 
     from stackkit.plan.runtime import run_with_mocks
+    from stackkit.program import Refused
 
-    mocks = StackkitMocks(region, addresses)
+    mocks = StackkitMocks(region, addresses, previous_outputs)
     monitor = RecordingMonitor(mocks)
 
     def main() -> None:
@@ -124,9 +130,14 @@ def _run(stack: str, config: dict[str, Any], secret_keys: frozenset[str], region
     try:
         run_with_mocks(main, mocks, monitor, project=PROJECT, stack=stack, config=config,
                        secret_keys=sorted(secret_keys))
+    except Refused as exc:
+        if isinstance(exc.error, DataMoveError):
+            raise DataMoveError(exc.error.problems, source) from None
+        raise PlanError(f"{source}: {exc}") from None
     except pulumi.RunError as exc:
         raise PlanError(f"{source}: {exc}") from None
-    return Plan(stack=stack, project=PROJECT, resources=[_resource(r) for r in monitor.registrations])
+    return Plan(stack=stack, project=PROJECT, resources=[_resource(r) for r in monitor.registrations],
+                outputs=_unwrap(monitor.stack_outputs))
 
 
 def _resource(r: Registration) -> Resource:

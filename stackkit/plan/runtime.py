@@ -36,7 +36,8 @@ def check_sdk() -> None:
 def run_with_mocks(program: Callable[[], None], mocks: Any, monitor: Any, *, project: str, stack: str,
                    config: dict[str, Any] | None = None, secret_keys: list[str] | None = None) -> None:
     """Run `program` to completion under Pulumi's mock runtime, on a fresh event loop and fresh SDK state.
-    Exceptions of the program (pulumi.RunError included) propagate."""
+    Exceptions of the program (pulumi.RunError included) propagate. The stack's exports reach the monitor as the
+    root resource's RegisterResourceOutputs, as the engine receives them (the mock root never registers them)."""
     check_sdk()
     from pulumi.runtime import mocks as pm
     from pulumi.runtime import settings
@@ -53,7 +54,15 @@ def run_with_mocks(program: Callable[[], None], mocks: Any, monitor: Any, *, pro
     try:
         settings.SETTINGS.rpc_manager.clear()
         settings.SETTINGS.outputs.clear()
-        _sync_await(run_pulumi_func(program))
+        def program_and_exports() -> None:
+            program()
+            from pulumi import ComponentResource
+
+            root = settings.get_root_resource()
+            if isinstance(root, ComponentResource):
+                root.register_outputs(dict(getattr(root, "outputs", {})))
+
+        _sync_await(run_pulumi_func(program_and_exports))
     finally:
         loop.close()
         asyncio.set_event_loop(None)

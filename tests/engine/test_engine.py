@@ -2,7 +2,11 @@
 AWS-only program: what the engine does is observed here, not modelled. No machines, no pulumi-command.
 
 - a new public key replaces the key pair; its new auto-name replaces the instance that uses it (the model agrees);
-- the protected volume cannot be removed by a program edit: the engine refuses before anything runs;
+- the protected volume cannot be removed by a program edit: the engine refuses (with the program's check off);
+- the program reads its own stack's previous outputs (stackkit.components.previous) during `up` and `preview`, and
+  refuses an edit that would lose a data holder before anything is registered: the checkpoint is unchanged, and a
+  second attempt is refused too; without that check the engine creates the renamed instance and its new volume first
+  and stops only at the protected delete;
 - an EC2-refused description fails the preview with the rule named;
 - a second `up` with no change does nothing;
 - the secret (an RDS password) is in no checkpoint, no preview --diff (the PR comment), no output, in plaintext.
@@ -133,10 +137,12 @@ def test_the_model_predicts_the_same_replacements() -> None:
 
 def test_a_protected_volume_cannot_be_removed_by_an_edit(project: Project) -> None:
     project.set("t:keep_volume", "false")
+    project.set("t:check", "off")          # the engine's own protection, without the program's refusal
     try:
         out = project.pulumi("up", "--yes", "--skip-preview", "--stack", STACK, check=False)
     finally:
         project.set("t:keep_volume", "true")
+        project.set("t:check", "on")
     assert out.returncode != 0
     assert "protected" in out.stdout + out.stderr
     state = json.loads(project.checkpoint())
@@ -152,3 +158,56 @@ def test_an_ec2_refused_description_fails_the_preview_naming_the_rule(project: P
     assert out.returncode != 0
     text = out.stdout + out.stderr
     assert "ingress[0].description" in text and "a-z, A-Z, 0-9" in text
+
+
+def _resources(p: Project) -> list[tuple[str, str]]:
+    return sorted((r["urn"], r.get("id", "")) for r in json.loads(p.checkpoint())["deployment"]["resources"])
+
+
+def _steps(p: Project, *args: str) -> tuple[subprocess.CompletedProcess[str], list[tuple[str, str, str]]]:
+    """Run `pulumi <args>` with an event log: (the run, [(op, type, name)] of every step the engine began)."""
+    log = p.dir / "events.jsonl"
+    log.unlink(missing_ok=True)
+    out = p.pulumi(*args, "--stack", STACK, "--event-log", str(log), check=False)
+    events = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    return out, [(e["resourcePreEvent"]["metadata"]["op"], e["resourcePreEvent"]["metadata"]["type"],
+                  e["resourcePreEvent"]["metadata"]["urn"].rsplit("::", 1)[-1])
+                 for e in events if "resourcePreEvent" in e]
+
+
+@pytest.fixture()
+def fresh(tmp_path: Path) -> Project:
+    p = Project(tmp_path)
+    p.up()
+    return p
+
+
+def test_an_edit_losing_data_is_refused_before_anything_runs(fresh: Project) -> None:
+    previous = json.loads(fresh.pulumi("stack", "output", "--json", "--stack", STACK).stdout)
+    assert previous["data_holders"] == {"instances.web.volumes.data": {"kind": "volume", "instance": "web"}}
+    before = _resources(fresh)
+    fresh.set("t:instance", "web2")           # a rename: web's data volume would go, web2 gets a blank one
+    refusal = "refused before anything runs: instances.web.volumes.data would be lost"
+    _, preview = fresh.preview(check=False)
+    assert preview.returncode != 0 and refusal in preview.stdout + preview.stderr
+    for _attempt in range(2):                 # a refused up leaves the outputs it read: the next one is refused too
+        out, began = _steps(fresh, "up", "--yes", "--skip-preview")
+        assert out.returncode != 0 and refusal in out.stdout + out.stderr
+        assert [step for step in began if step[0] != "same"] == []
+        assert _resources(fresh) == before
+    fresh.set("t:instance", "web")
+    assert _ops(fresh.preview()[0]) == {}
+
+
+def test_without_the_check_the_engine_creates_first_and_stops_at_the_protected_delete(fresh: Project) -> None:
+    """Why the check reads the previous outputs: the engine's own protection comes last."""
+    fresh.set("t:instance", "web2")
+    fresh.set("t:check", "off")
+    out, began = _steps(fresh, "up", "--yes", "--skip-preview")
+    assert out.returncode != 0 and "protected" in out.stdout + out.stderr
+    instance, volume = "aws:ec2/instance:Instance", "aws:ebs/volume:Volume"
+    assert ("create", instance, "web2") in began and ("create", volume, "web2-data") in began
+    # observed: the old instance is deleted and its volume detached before the protected volume stops the update
+    assert ("delete", instance, "web") in began and ("delete", volume, "data") in began
+    volumes = [r for r in json.loads(fresh.checkpoint())["deployment"]["resources"] if r["type"] == volume]
+    assert sorted(r["urn"].rsplit("::", 1)[-1] for r in volumes) == ["data", "web2-data"]
