@@ -10,16 +10,39 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
+from ruamel.yaml import YAML, YAMLError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from stackkit.errors import StackkitError
+from stackkit.config.aws_rules import REGIONS
+from stackkit.config.stackfile import read_text, yaml_problem
+from stackkit.errors import ConfigError, StackkitError
 
 STACK_SECRETS = ("encryptionsalt", "secretsprovider", "encryptedkey")
+# Pulumi stack names: letters, digits, '-', '_' and '.'; stackkit also wants a letter or digit first, so that a name is
+# a file name in this folder (Pulumi.<name>.yaml) and never a path ('../x', '/tmp/x') or an option ('-x').
+STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+STACKKIT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")   # stackkit:stack.name (models.Name)
+
+
+def check_names(src: str, dst: str, region: str, name: str | None) -> None:
+    """Refuse a bad argument before any file is read or written."""
+    problems = [f"{what}: {value!r} is not a stack name: letters, digits, '-', '_' and '.', starting with a letter or "
+                "digit (Pulumi stack names; Pulumi.<name>.yaml in this folder)"
+                for what, value in (("src", src), ("dst", dst)) if not STACK_NAME.match(value)]
+    if not problems and src == dst:
+        problems.append(f"dst: {dst!r} is the source stack; a clone is a new stack: name another one")
+    if region not in REGIONS:
+        problems.append(f"--region: {region!r} is not an AWS region stackkit knows (known: {', '.join(sorted(REGIONS))})")
+    if name is not None and not STACKKIT_NAME.match(name):
+        problems.append(f"--name: {name!r} is not a valid name: lowercase letters, digits and '-', starting with a "
+                        "letter, at most 40")
+    if problems:
+        raise StackkitError("clone: " + "; ".join(problems))
 
 
 @dataclass
@@ -68,14 +91,23 @@ def _strip_secure(node: Any, path: str, found: list[str]) -> None:
 
 
 def clone(src: Path, dst: Path, region: str, name: str | None = None, force: bool = False) -> CloneReport:
-    if not src.exists():
-        raise StackkitError(f"{src}: no such stack file (stack files are named Pulumi.<stack>.yaml)")
+    if region not in REGIONS:
+        raise ConfigError([f"--region: {region!r} is not an AWS region stackkit knows (known: {', '.join(sorted(REGIONS))})"])
+    if dst.exists() and src.exists() and dst.resolve() == src.resolve():
+        raise StackkitError(f"{dst} is the source stack file; a clone is written to a new file (--force does not "
+                            "overwrite the source: it would lose its secrets)")
+    text = read_text(src)
+    if dst.is_dir():
+        raise StackkitError(f"{dst} is a folder; name a stack file")
     if dst.exists() and not force:
         raise StackkitError(f"{dst} exists already; remove it, or pass --force to overwrite it")
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096
-    doc = yaml.load(src.read_text())
+    try:
+        doc = yaml.load(text)
+    except YAMLError as exc:
+        raise ConfigError([yaml_problem(src, text, exc)]) from None
     if not isinstance(doc, CommentedMap) or not isinstance(doc.get("config"), CommentedMap):
         raise StackkitError(f"{src}: has no `config:` mapping")
     report = CloneReport(destination=dst)
@@ -93,7 +125,10 @@ def clone(src: Path, dst: Path, region: str, name: str | None = None, force: boo
     _strip_secure(config, "", report.secrets)
     out = io.StringIO()
     yaml.dump(doc, out)
-    dst.write_text(out.getvalue())
+    try:
+        dst.write_text(out.getvalue())
+    except OSError as exc:
+        raise StackkitError(f"{dst}: cannot be written ({exc.strerror or exc})") from None
     return report
 
 
@@ -108,6 +143,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     def run(args: argparse.Namespace) -> int:
         from stackkit.cli import ROOT
 
+        check_names(args.src, args.dst, args.region, args.name)
         report = clone(ROOT / f"Pulumi.{args.src}.yaml", ROOT / f"Pulumi.{args.dst}.yaml", args.region, args.name,
                        args.force)
         print(report.text(args.src, args.dst))

@@ -93,7 +93,7 @@ def test_cloning_the_shipped_production_stack(tmp_path: Path) -> None:
 
 def test_cli_clone_prints_the_commands(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "stackkit", "clone", "production", "nowhere-but-here", "--region",
-                             "xx-invalid-1"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+                             "ap-south-1"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     target = ROOT / "Pulumi.nowhere-but-here.yaml"
     try:
         assert result.returncode == 0, result.stderr
@@ -102,13 +102,54 @@ def test_cli_clone_prints_the_commands(tmp_path: Path) -> None:
         target.unlink(missing_ok=True)
 
 
+def test_clone_refuses_its_own_source_even_with_force(tmp_path: Path) -> None:
+    src = tmp_path / "Pulumi.prod.yaml"
+    src.write_text(SOURCE)
+    with pytest.raises(StackkitError, match="is the source stack file"):
+        clone(src, tmp_path / "." / "Pulumi.prod.yaml", "us-east-1", force=True)
+    assert src.read_text() == SOURCE
+
+
+@pytest.mark.parametrize(("src", "dst", "region", "expected"), [
+    ("production", "production", "eu-west-1", "dst: 'production' is the source stack"),
+    ("production", ";$(id)", "eu-west-1", "dst: ';$(id)' is not a stack name"),
+    ("production", "../../tmp/x", "eu-west-1", "dst: '../../tmp/x' is not a stack name"),
+    ("production", "/tmp/x", "eu-west-1", "dst: '/tmp/x' is not a stack name"),
+    ("../production", "x", "eu-west-1", "src: '../production' is not a stack name"),
+    ("production", "x", "xx-fake-9", "--region: 'xx-fake-9' is not an AWS region stackkit knows"),
+])
+def test_cli_clone_refuses_bad_arguments_before_touching_a_file(src: str, dst: str, region: str, expected: str) -> None:
+    before = {p.name: p.read_bytes() for p in ROOT.glob("Pulumi.*.yaml")}
+    result = subprocess.run([sys.executable, "-m", "stackkit", "clone", src, dst, "--region", region, "--force"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert expected in result.stderr
+    assert {p.name: p.read_bytes() for p in ROOT.glob("Pulumi.*.yaml")} == before
+
+
+def test_clone_names_unreadable_sources_and_unwritable_destinations(tmp_path: Path) -> None:
+    bad = tmp_path / "Pulumi.bad.yaml"
+    bad.write_bytes("config:\n  aws:region: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(StackkitError, match=r"line 2: byte 0xe9 is not UTF-8"):
+        clone(bad, tmp_path / "Pulumi.c.yaml", "us-east-1")
+    dup = tmp_path / "Pulumi.dup.yaml"
+    dup.write_text("config:\n  aws:region: eu-west-1\n  aws:region: us-east-1\n")
+    with pytest.raises(StackkitError, match=r"duplicate key 'aws:region' \(lines 2 and 3\)"):
+        clone(dup, tmp_path / "Pulumi.c.yaml", "us-east-1")
+    src = tmp_path / "Pulumi.a.yaml"
+    src.write_text(SOURCE)
+    with pytest.raises(StackkitError, match="cannot be written"):
+        clone(src, tmp_path / "missing-folder" / "Pulumi.c.yaml", "us-east-1")
+
+
 def _normalised(plan_json: list, region: str, amis: set[str]) -> str:
     text = json.dumps(plan_json, sort_keys=True)
     for ami in amis:
         text = text.replace(ami, "<ami>")
     text = text.replace(region, "<region>")
     # hashes of content that holds the region (heredoc tags, configure fingerprints) are region-derived too
-    text = re.sub(r"SK_EOF_[0-9a-f]{12}", "SK_EOF_<hash>", text)
+    text = re.sub(r"SK_EOF_[0-9a-f]+", "SK_EOF_<hash>", text)
     return re.sub(r'"[0-9a-f]{64}"', '"<fingerprint>"', text)
 
 

@@ -67,9 +67,9 @@ PATTERN_HINTS = {
     r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$":
         "is not an OpenSSH public key line (the content of ~/.ssh/id_ed25519.pub: ssh-ed25519 AAAA... comment)",
     r"^[a-z][a-z0-9-]{0,39}$": "is not a valid name: lowercase letters, digits and '-', starting with a letter, at most 40",
-    r"^[a-z][a-z0-9-]*\.[a-z0-9]+$": "is not an EC2 instance type (e.g. t3.small)",
-    r"^[a-z][a-z0-9-]{0,62}$": "is not a valid hostname: lowercase letters, digits and '-', starting with a letter",
-    r"^/[^\s]*$": "is not an absolute path",
+    r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$": ("is not a valid hostname: an RFC 1123 label of lowercase letters, digits and "
+                                             "'-', starting with a letter, not ending with '-', at most 63"),
+    r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$": "is not an EC2 instance type (e.g. t3.small)",
 }
 
 

@@ -12,8 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from stackkit.config.aws_checks import run_aws_checks
 from stackkit.config.checks import merged_attributes, run_checks
 from stackkit.config.errors import format_validation_error
+from stackkit.config.inputs import control_characters
 from stackkit.config.layerspec import LayerSpec, load_layer_specs
 from stackkit.config.models import StackConfig
 from stackkit.errors import ConfigError
@@ -63,6 +65,10 @@ def load(raw: Mapping[str, Any], secret_keys: Iterable[str] = (), source: str = 
 
     specs, spec_problems = load_layer_specs(layers_dir)
     problems.extend(spec_problems)
+    # before the models: a NUL or an escape sequence must not reach a pattern, a message or a rendered script
+    controls = [("aws:" + p if p.startswith("region:") else p) for p in control_characters(data)]
+    if controls:
+        raise ConfigError(problems + controls, source)
     try:
         cfg = StackConfig.model_validate(data)
     except ValidationError as exc:
@@ -75,6 +81,7 @@ def load(raw: Mapping[str, Any], secret_keys: Iterable[str] = (), source: str = 
         raise ConfigError(problems, source)
 
     problems.extend(run_checks(cfg, specs))
+    problems.extend(run_aws_checks(cfg, specs))
     problems.extend(_plaintext_secrets(cfg, secret_keys))
     if problems:
         raise ConfigError(problems, source)

@@ -14,6 +14,8 @@ from typing import Any
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pm
 
+from stackkit.config.aws_rules import REGION_AZS
+
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
@@ -51,8 +53,9 @@ class StackkitMocks(pm.Mocks):
     def call(self, args: pm.MockCallArgs) -> tuple[dict, list | None]:
         tok = args.token
         if tok == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            names = [f"{self.region}{c}" for c in "abc"]
-            return {"names": names, "zoneIds": [f"{self.region[:3]}{self.region[-1]}-az{i + 1}" for i in range(3)],
+            count = REGION_AZS.get(self.region, 3)     # as many AZs as the region has (stackkit/config/aws_rules.py)
+            names = [f"{self.region}{c}" for c in "abcdef"[:count]]
+            return {"names": names, "zoneIds": [f"{self.region[:3]}{self.region[-1]}-az{i + 1}" for i in range(count)],
                     "id": self.region, "state": "available"}, []
         if tok == "aws:ec2/getAmi:getAmi":
             pattern = args.args["filters"][0]["values"][0]

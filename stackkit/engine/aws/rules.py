@@ -11,28 +11,27 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from stackkit.config.aws_rules import (
+    EBS_IOPS,
+    EBS_SIZE,
+    EBS_THROUGHPUT,
+    HEALTH_CHECK_PATH_MAX,
+    RDS_IDENTIFIER,
+    RDS_PASSWORD,
+    REGIONS,
+    SG_TEXT,
+    TAG_KEY_MAX,
+    TAG_LIMIT,
+    TAG_VALUE_MAX,
+    VPC_PREFIX,
+)
 from stackkit.engine.aws.values import UNKNOWN
 
-# EC2 CreateSecurityGroup / AuthorizeSecurityGroupIngress (IpRange/UserIdGroupPair Description): "Constraints: Up to
-# 255 characters in length. Allowed characters are a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*"
-SG_TEXT = re.compile(r"^[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*$")
-# Tags (EC2 API Tag: key up to 127 characters; RDS, IAM, ELBv2: 128; values up to 256; at most 50 per resource; the
-# aws: prefix is reserved).
-# CreateVpc: "The allowed block size is between a /16 netmask (65,536 IP addresses) and /28 netmask (16 IP addresses)."
+# The facts (charsets, sizes, versions, regions) live in stackkit/config/aws_rules.py, which cites each; the load-time
+# checks read the same table.
 # CreateLoadBalancer / CreateTargetGroup Name: "maximum of 32 characters, must contain only alphanumeric characters or
 # hyphens, and must not begin or end with a hyphen"; a load balancer name must not begin with "internal-".
 LB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
-# CreateDBInstance MasterUserPassword: "Can include any printable ASCII character except "/", """, or "@". Can't
-# contain spaces." Length 8 to 128 (PostgreSQL, MySQL, MariaDB).
-RDS_PASSWORD = re.compile(r'^[!#-.0-?A-~]{8,128}$')   # printable ASCII without space, " / @
-# DBInstanceIdentifier: 1-63 letters, digits or hyphens; first a letter; no two consecutive hyphens; not ending in one
-# (stored lower-case: terraform-provider-aws refuses upper case).
-RDS_IDENTIFIER = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$")
-# EBS CreateVolume: size and performance limits per volume type (GiB, IOPS, MiB/s).
-EBS_SIZE = {"gp2": (1, 16384), "gp3": (1, 16384), "io1": (4, 16384), "io2": (4, 65536), "st1": (125, 16384),
-            "sc1": (125, 16384), "standard": (1, 1024)}
-EBS_IOPS = {"gp3": (3000, 80000), "io1": (100, 64000), "io2": (100, 256000)}
-EBS_THROUGHPUT = (125, 2000)   # gp3 only
 
 Failure = tuple[str, str]   # (property path, reason)
 
@@ -49,16 +48,17 @@ def _tags(type_: str, props: dict[str, Any]) -> Iterator[Failure]:
     tags = _g(props, "tags")
     if not isinstance(tags, dict):
         return
-    if len(tags) > 50:
-        yield "tags", f"{len(tags)} tags: AWS allows at most 50 per resource"
-    longest = 127 if type_.startswith(("aws:ec2/", "aws:ebs/", "aws:vpc/")) else 128
+    if len(tags) > TAG_LIMIT:
+        yield "tags", f"{len(tags)} tags: AWS allows at most {TAG_LIMIT} per resource"
+    longest = TAG_KEY_MAX["ec2" if type_.startswith(("aws:ec2/", "aws:ebs/", "aws:vpc/")) else "other"]
     for k, v in tags.items():
         if not 1 <= len(k) <= longest:
             yield f"tags.{k}", f"tag keys are 1 to {longest} characters (AWS tag restrictions)"
         if k.lower().startswith("aws:"):
             yield f"tags.{k}", "the aws: tag prefix is reserved for AWS (AWS tag restrictions)"
-        if _known(v) and len(str(v)) > 256:
-            yield f"tags.{k}", f"tag values are at most 256 characters, this one has {len(str(v))} (AWS tag restrictions)"
+        if _known(v) and len(str(v)) > TAG_VALUE_MAX:
+            yield f"tags.{k}", (f"tag values are at most {TAG_VALUE_MAX} characters, this one has {len(str(v))} "
+                                "(AWS tag restrictions)")
 
 
 def _sg_text(path: str, v: Any) -> Iterator[Failure]:
@@ -87,7 +87,7 @@ def _vpc(p: dict[str, Any]) -> Iterator[Failure]:
     cidr = _g(p, "cidrBlock")
     if _known(cidr):
         net = ipaddress.ip_network(cidr, strict=False)
-        if not 16 <= net.prefixlen <= 28:
+        if not VPC_PREFIX[0] <= net.prefixlen <= VPC_PREFIX[1]:
             yield "cidrBlock", f"{cidr}: a VPC's block is between a /16 and a /28 netmask (EC2 CreateVpc)"
 
 
@@ -103,8 +103,9 @@ def _target_group(p: dict[str, Any]) -> Iterator[Failure]:
     hc: Any = _g(p, "healthCheck")
     if isinstance(hc, dict) and _known(hc.get("path")):
         path = hc["path"]
-        if not path.startswith("/") or len(path) > 1024:
-            yield "healthCheck.path", f"{path!r}: a health check path starts with / and has at most 1024 characters"
+        if not path.startswith("/") or len(path) > HEALTH_CHECK_PATH_MAX:
+            yield "healthCheck.path", (f"{path!r}: a health check path starts with / and has at most "
+                                       f"{HEALTH_CHECK_PATH_MAX} characters")
 
 
 def _volume(p: dict[str, Any]) -> Iterator[Failure]:
@@ -155,12 +156,5 @@ def check(type_: str, props: dict[str, Any]) -> list[Failure]:
     rule = RULES.get(type_)
     return [*_tags(type_, props), *(rule(props) if rule else [])]
 
-# The commercial AWS regions (EC2 DescribeRegions, all partitions' public regions as of 2026); a region outside this
-# set is refused by the provider's configuration check, as the AWS SDK's endpoint resolution would refuse it.
-REGIONS = frozenset({
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-east-2", "ap-south-1",
-    "ap-south-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2",
-    "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ca-central-1", "ca-west-1",
-    "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2", "eu-north-1",
-    "il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1", "us-gov-east-1", "us-gov-west-1",
-})
+
+__all__ = ["REGIONS", "RULES", "check"]
