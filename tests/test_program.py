@@ -37,7 +37,8 @@ def ingress(plan: Plan) -> set[tuple[str, int, int, str]]:
 EXPECTED_INGRESS = {
     "production": {
         ("plone-production-ssh", 22, 22, "203.0.113.0/24"),
-        ("frontend-sg", 80, 80, WORLD), ("frontend-sg", 443, 443, WORLD), ("frontend-sg", 80, 80, "frontend-lb-sg"),
+        # behind the load balancer, the frontends' internet ports take only the balancer's traffic
+        ("frontend-sg", 80, 80, "frontend-lb-sg"), ("frontend-sg", 443, 443, "frontend-lb-sg"),
         ("frontend-lb-sg", 80, 80, WORLD),
         ("plone-sg", 8081, 8098, "frontend-sg"), ("plone-sg", 8099, 8099, "frontend-sg"),
         ("zeoserver-sg", 8100, 8100, "plone-sg"), ("zeoserver-sg", 8100, 8100, "maintenance-sg"),
@@ -50,7 +51,7 @@ EXPECTED_INGRESS = {
     },
     "relstorage": {
         ("plone-relstorage-ssh", 22, 22, "198.51.100.0/24"),
-        ("frontend-sg", 80, 80, WORLD), ("frontend-sg", 443, 443, WORLD), ("frontend-sg", 80, 80, "frontend-lb-sg"),
+        ("frontend-sg", 80, 80, "frontend-lb-sg"), ("frontend-sg", 443, 443, "frontend-lb-sg"),
         ("frontend-lb-sg", 80, 80, WORLD),
         ("plone-sg", 8081, 8098, "frontend-sg"), ("plone-sg", 8099, 8099, "frontend-sg"),
         ("memcached-sg", 11211, 11211, "plone-sg"),
@@ -75,12 +76,14 @@ def test_only_public_ports_are_open_to_the_world(plans: dict[str, Plan], stack: 
 EXPECTED_COUNTS = {
     "production": {"stackkit:index:Stack": 1, "stackkit:index:Layer": 4, "stackkit:index:Instance": 8,
                    "stackkit:index:App": 1, "aws:ec2/instance:Instance": 8, "aws:ebs/volume:Volume": 2,
-                   "aws:ec2/volumeAttachment:VolumeAttachment": 2, "aws:ec2/eip:Eip": 2,
+                   "aws:ec2/volumeAttachment:VolumeAttachment": 2, "aws:ec2/eip:Eip": 2 + 1,   # frontends, NAT
+                   "aws:ec2/natGateway:NatGateway": 1,
                    "aws:lb/loadBalancer:LoadBalancer": 1, "aws:lb/targetGroupAttachment:TargetGroupAttachment": 2,
                    "aws:ec2/subnet:Subnet": 4, "command:remote:Command": 8 * 3 + 5,
                    "pulumi:index:Stash": 2 + 8},   # a batch barrier, members-ready, one pinned host key per instance
     "staging": {"stackkit:index:Stack": 1, "stackkit:index:Layer": 4, "stackkit:index:Instance": 1,
                 "aws:ec2/instance:Instance": 1, "aws:ebs/volume:Volume": 2, "aws:ec2/eip:Eip": 1,
+                "aws:ec2/natGateway:NatGateway": 0,
                 "command:remote:Command": 4, "pulumi:index:Stash": 1 + 1},
     "relstorage": {"stackkit:index:Database": 1, "aws:rds/instance:Instance": 1, "aws:ec2/instance:Instance": 5,
                    "aws:ebs/volume:Volume": 0, "command:remote:Command": 5 * 3 + 2,
@@ -143,7 +146,9 @@ def test_instances_require_imdsv2_and_encrypt_everything(plans: dict[str, Plan],
 def test_data_is_protected(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
     data = [r for r in plan.resources if r.type in ("aws:ebs/volume:Volume", "aws:rds/instance:Instance")]
-    data += [r for r in plan.of_type("aws:ec2/eip:Eip") if _parent(plan, r).type == "stackkit:index:Stack"]
+    nat = {n.inputs["allocationId"] for n in plan.of_type("aws:ec2/natGateway:NatGateway")}
+    data += [r for r in plan.of_type("aws:ec2/eip:Eip")     # registered Elastic IPs (the NAT gateways' are not data)
+             if _parent(plan, r).type == "stackkit:index:Stack" and r.state["allocationId"] not in nat]
     assert all(r.options["protect"] for r in data)
     unprotected = {r.type for r in plan.resources if not r.options["protect"]}
     assert not unprotected & {"aws:ebs/volume:Volume", "aws:rds/instance:Instance"}

@@ -50,6 +50,8 @@ class InstanceArgs:
     registered_volume_ids: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     elastic_ip: aws.ec2.Eip | None = None          # a registered Elastic IP
     auto_elastic_ip: bool = False                  # a layer auto-assigns one
+    public: bool = True                            # a public IP (public subnet); else private, SSH through a bastion
+    egress: list[pulumi.Resource] = field(default_factory=list)   # a private subnet's route out (NAT), created first
     tags: dict[str, str] = field(default_factory=dict)
     pin: str = "derived"                           # instances.<name>.host_key: derived | unpinned | a public key
 
@@ -67,7 +69,7 @@ def ami_lookup(os_name: str, instance_type: str, parent: pulumi.Resource) -> pul
 
 class Instance(pulumi.ComponentResource):
     ec2: aws.ec2.Instance
-    address: pulumi.Output[str]          # where SSH reaches it: its Elastic IP, else its public IP
+    address: pulumi.Output[str]          # where SSH reaches it: its Elastic IP, else its public IP; private: private IP
     elastic_ip: pulumi.Output[str | None]
     attachments: list[aws.ec2.VolumeAttachment]
     devices: list[dict[str, str]]        # {device, mount_point, volume} for the setup bundle's sk_mount
@@ -86,7 +88,7 @@ class Instance(pulumi.ComponentResource):
             vpc_security_group_ids=args.security_group_ids,
             key_name=args.key_name,
             iam_instance_profile=args.instance_profile,
-            associate_public_ip_address=True,
+            associate_public_ip_address=args.public,
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(http_tokens="required", http_endpoint="enabled",
                                                                  http_put_response_hop_limit=1),
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(encrypted=True, volume_type="gp3",
@@ -97,22 +99,20 @@ class Instance(pulumi.ComponentResource):
             tags={**tags, "Name": f"{args.hostname}"},
             # a newer AMI must not replace a running instance: replace it on purpose (a new name); the user data
             # (hostname, host key) is the first one for good: the engine gives a replacement the old copy's
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami", "userData"]))
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami", "userData"], depends_on=args.egress))
         self.host_key = self._pin(name, args)
 
         self.elastic_ip = pulumi.Output.from_input(None)
         eip = args.elastic_ip
         if eip is None and args.auto_elastic_ip:
-            # an address people's DNS points at: protected like a registered one (nothing replaces it), and kept in
-            # the account if it ever leaves the stack (retain): stackkit.cluster.data refuses an edit that drops it
-            eip = aws.ec2.Eip(f"{name}-eip", domain="vpc", tags={**tags, "Name": f"{name}-eip"},
-                              opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True))
+            eip = aws.ec2.Eip(f"{name}-eip", domain="vpc", tags={**tags, "Name": f"{name}-eip"}, opts=child)
         self.eip_association = None
         if eip is not None:
             self.eip_association = aws.ec2.EipAssociation(f"{name}-eip", allocation_id=eip.allocation_id,
                                                           instance_id=self.ec2.id, opts=child)
             self.elastic_ip = eip.public_ip
-        self.address = pulumi.Output.all(self.elastic_ip, self.ec2.public_ip).apply(lambda a: a[0] or a[1])
+        self.address = (pulumi.Output.all(self.elastic_ip, self.ec2.public_ip).apply(lambda a: a[0] or a[1])
+                        if args.public else self.ec2.private_ip)
 
         self.attachments = []
         self.devices = []

@@ -32,6 +32,7 @@ from stackkit.cluster.state import (
 )
 from stackkit.components.instance import Instance
 from stackkit.config.load import Loaded
+from stackkit.config.placement import bastion, is_public
 from stackkit.lifecycle.bundle import RUN, bundle
 
 SECRET_OUTPUTS = ["stdout", "stderr"]
@@ -77,7 +78,17 @@ class _Builder:
     def connection(self, name: str) -> remote.ConnectionArgs:
         return remote.ConnectionArgs(host=self.instances[name].address, user=self.loaded.config.stack.user,
                                      private_key=self.private_key, dial_error_limit=60, per_dial_timeout=10,
-                                     host_key=self.instances[name].host_key)
+                                     host_key=self.instances[name].host_key,
+                                     proxy=self.proxy(name))
+
+    def proxy(self, name: str) -> remote.ProxyConnectionArgs | None:
+        """A private instance (no public IP) is reached through the stack's bastion (stackkit.config.placement)."""
+        jump = bastion(self.loaded.config, self.loaded.specs)
+        if jump is None or is_public(self.loaded.config, self.loaded.specs, name):
+            return None
+        return remote.ProxyConnectionArgs(host=self.instances[jump].address, user=self.loaded.config.stack.user,
+                                          private_key=self.private_key, dial_error_limit=60, per_dial_timeout=10,
+                                          host_key=self.instances[jump].host_key)
 
     @staticmethod
     def _guarded(text: str, views: list[dict[str, Any]]) -> Any:

@@ -1,9 +1,17 @@
 """The stack's network: a new VPC with public and private subnets across the region's first N AZs (looked up at run
-time), or an existing VPC's subnets. Children of the Stack component."""
+time), or an existing VPC's subnets. Children of the Stack component.
+
+Public subnets route to the internet gateway; private subnets (instances without a public IP, databases) reach the
+internet through NAT gateways in the public subnets (`stack.network.nat`): `single` (one NAT gateway and Elastic IP in
+public subnet 0, every AZ's private subnet routes to it), `per_az` (one per AZ: an AZ outage leaves the others their
+egress, at a NAT gateway's hourly price per AZ), `none` (no egress: refused at load when an instance is private).
+No NAT gateway is created while every instance is public. Each private subnet has its own route table, so moving
+between single and per_az only changes routes; a private instance waits for its subnet's route (Network.egress).
+An existing VPC (network.vpc_id) brings its own subnets and NAT."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 
 import pulumi
@@ -18,6 +26,7 @@ class Network:
     public_subnet_ids: list[pulumi.Output[str]]
     private_subnet_ids: list[pulumi.Output[str]]
     azs: list[pulumi.Output[str]]
+    egress: list[pulumi.Resource] = field(default_factory=list)   # what a private subnet's egress waits for (NAT routes)
 
 
 def subnet_cidrs(cidr: IPv4Network, az_count: int) -> tuple[list[str], list[str]]:
@@ -26,7 +35,9 @@ def subnet_cidrs(cidr: IPv4Network, az_count: int) -> tuple[list[str], list[str]
     return [str(b) for b in blocks[:az_count]], [str(b) for b in blocks[8:8 + az_count]]
 
 
-def create_network(name: str, cfg: NetworkConfig, tags: dict[str, str], parent: pulumi.Resource) -> Network:
+def create_network(name: str, cfg: NetworkConfig, tags: dict[str, str], parent: pulumi.Resource,
+                   nat: bool = True) -> Network:
+    """`nat`: whether any instance is private (a NAT gateway is billed by the hour: none unless one is needed)."""
     opts = pulumi.ResourceOptions(parent=parent)
     zones = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=parent))
     azs = [zones.names[i] for i in range(cfg.az_count)]
@@ -53,4 +64,27 @@ def create_network(name: str, cfg: NetworkConfig, tags: dict[str, str], parent: 
                               tags={**tags, "Name": f"{name}-private-{i}", "tier": "private"}, opts=opts)
         public.append(pub.id)
         private.append(priv.id)
-    return Network(vpc_id=vpc.id, public_subnet_ids=public, private_subnet_ids=private, azs=azs)
+    nats = _create_nat(name, cfg, public, tags, pulumi.ResourceOptions(parent=parent, depends_on=[igw])) if nat else []
+    egress: list[pulumi.Resource] = []
+    for i, subnet in enumerate(private):
+        routes = [aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nats[i].id)] if nats else []
+        rt = aws.ec2.RouteTable(f"{name}-private-{i}", vpc_id=vpc.id, routes=routes,
+                                tags={**tags, "Name": f"{name}-private-{i}"}, opts=opts)
+        egress.append(aws.ec2.RouteTableAssociation(f"{name}-private-{i}", subnet_id=subnet, route_table_id=rt.id,
+                                                    opts=opts))
+    return Network(vpc_id=vpc.id, public_subnet_ids=public, private_subnet_ids=private, azs=azs, egress=egress)
+
+
+def _create_nat(name: str, cfg: NetworkConfig, public: list[pulumi.Output[str]], tags: dict[str, str],
+                opts: pulumi.ResourceOptions) -> list[aws.ec2.NatGateway]:
+    """The NAT gateway each AZ's private subnet routes to (index = AZ): [] for none, AZ 0's for every AZ with single."""
+    if cfg.nat == "none":
+        return []
+    own = range(cfg.az_count) if cfg.nat == "per_az" else range(1)
+    gateways = []
+    for i in own:
+        eip = aws.ec2.Eip(f"{name}-nat-{i}", domain="vpc", tags={**tags, "Name": f"{name}-nat-{i}"}, opts=opts)
+        gateways.append(aws.ec2.NatGateway(f"{name}-nat-{i}", allocation_id=eip.allocation_id, subnet_id=public[i],
+                                           connectivity_type="public", tags={**tags, "Name": f"{name}-nat-{i}"},
+                                           opts=opts))
+    return [gateways[i if cfg.nat == "per_az" else 0] for i in range(cfg.az_count)]

@@ -9,7 +9,6 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from stackkit.cluster.data import HOLDERS_OUTPUT, holders
 from stackkit.cluster.hostkeys import derive
 from stackkit.cluster.state import DatabaseFacts
 from stackkit.components.app import App
@@ -19,6 +18,7 @@ from stackkit.components.layer import Layer, LayerArgs, ingress_rules
 from stackkit.components.lifecycle import Lifecycle, add_lifecycle
 from stackkit.components.network import Network, create_network
 from stackkit.config.load import Loaded
+from stackkit.config.placement import is_public, private_instances
 
 
 class Stack(pulumi.ComponentResource):
@@ -38,7 +38,8 @@ class Stack(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         self.tags = {**cfg.stack.tags, "stackkit:stack": name}
 
-        self.network = create_network(name, cfg.stack.network, self.tags, self)
+        self.network = create_network(name, cfg.stack.network, self.tags, self,
+                                      nat=bool(private_instances(cfg, loaded.specs)))
         self._create_access()
         self._create_layers()
         self._create_registered()
@@ -85,7 +86,8 @@ class Stack(pulumi.ComponentResource):
         groups = {n: la.security_group.id for n, la in self.layers.items()}
         admin = [str(c) for c in cfg.stack.admin_cidrs]
         for lname, layer in self.layers.items():
-            layer.add_ingress(ingress_rules(loaded.specs[lname], sorted(self.layers), admin), groups)
+            layer.add_ingress(ingress_rules(loaded.specs[lname], sorted(self.layers), admin,
+                                            load_balanced=cfg.layers[lname].load_balancer is not None), groups)
 
     def _create_registered(self) -> None:
         cfg = self._loaded.config
@@ -115,6 +117,8 @@ class Stack(pulumi.ComponentResource):
         loaded, cfg = self._loaded, self._loaded.config
         self.instances = {}
         for iname, inst in sorted(cfg.instances.items()):
+            public = is_public(cfg, loaded.specs, iname)
+            subnets = self.network.public_subnet_ids if public else self.network.private_subnet_ids
             vols: list[VolumeSpec] = []
             for la in inst.layers:
                 over = cfg.layers[la].volumes
@@ -131,7 +135,8 @@ class Stack(pulumi.ComponentResource):
                     vols.append(VolumeSpec(name=vname, mount_point=rv.mount_point, size_gb=rv.size_gb, type=rv.type,
                                            encrypted=rv.encrypted, iops=rv.iops, registered=True))
             self.instances[iname] = Instance(iname, InstanceArgs(
-                instance_type=inst.type, os=cfg.stack.os, subnet_id=self.network.public_subnet_ids[inst.az],
+                instance_type=inst.type, os=cfg.stack.os, subnet_id=subnets[inst.az], public=public,
+                egress=[] if public else self.network.egress[inst.az:inst.az + 1],
                 availability_zone=self.network.azs[inst.az],
                 security_group_ids=[self.ssh_group.id, *[self.layers[la].security_group.id for la in inst.layers]],
                 key_name=self.key_pair.key_name, instance_profile=self.instance_profile.name,
@@ -147,8 +152,6 @@ class Stack(pulumi.ComponentResource):
         out: dict[str, pulumi.Input[object]] = {
             "instances": {n: {"address": i.address, "private_ip": i.ec2.private_ip}
                           for n, i in self.instances.items()},
-            # read back by the next run before it registers anything (stackkit.program): what this deployment holds
-            HOLDERS_OUTPUT: holders(self._loaded),
         }
         lbs = {n: la.load_balancer.dns_name for n, la in self.layers.items() if la.load_balancer is not None}
         if lbs:

@@ -9,6 +9,7 @@ from stackkit.config.attributes import deep_merge, lookup
 from stackkit.config.instance_types import vcpus
 from stackkit.config.layerspec import LayerSpec
 from stackkit.config.models import StackConfig
+from stackkit.config.placement import private_instances, public_instances
 
 Check = Callable[[StackConfig, dict[str, LayerSpec]], Iterator[str]]
 
@@ -164,8 +165,28 @@ def backends(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
             # a number: its range is the attribute's type (layer.yaml types:), checked where it is set
 
 
+def network(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
+    """Private instances need a public instance to reach them over SSH and, in a VPC stackkit creates, a NAT."""
+    net = cfg.stack.network
+    private, public = private_instances(cfg, specs), public_instances(cfg, specs)
+    if net.bastion is not None:
+        if net.bastion not in cfg.instances:
+            yield (f"stack.network.bastion: unknown instance '{net.bastion}' "
+                   f"(public instances: {_known(public) or 'none'})")
+        elif net.bastion not in public:
+            yield (f"stack.network.bastion: instance '{net.bastion}' is private (no layer with a port from the internet, "
+                   f"no Elastic IP), so SSH cannot reach it; pick a public instance ({_known(public) or 'none'})")
+    if private and not public:
+        yield (f"instances: {', '.join(private)} would sit in private subnets and no instance is public to reach them "
+               "over SSH; add an instance carrying a layer with a port from the internet (e.g. frontend) or an "
+               "Elastic IP (instances.<name>.elastic_ip)")
+    if private and net.vpc_id is None and net.nat == "none":
+        yield (f"stack.network.nat: none leaves the private instances ({', '.join(private)}) without a route to the "
+               "internet for packages and app sources; use single (one NAT gateway) or per_az")
+
+
 CHECKS: tuple[Check, ...] = (attribute_types, layers_exist, references, volume_overrides, elastic_ips, colocation,
-                             load_balancers, hostnames, ports, volumes_per_instance, databases, backends)
+                             load_balancers, hostnames, ports, volumes_per_instance, databases, backends, network)
 
 
 def run_checks(cfg: StackConfig, specs: dict[str, LayerSpec]) -> list[str]:

@@ -9,6 +9,9 @@ resources). Sources, in hashicorp/terraform-provider-aws `internal/service/`:
   ec2/vpc_internet_gateway.go          aws_internet_gateway     (vpc_id is attach/detach: an update)
   ec2/vpc_route_table.go               aws_route_table          vpc_id
   ec2/vpc_route_table_association.go   aws_route_table_association  subnet_id, gateway_id (route_table_id: update)
+  ec2/vpc_nat_gateway.go               aws_nat_gateway          allocation_id, connectivity_type, private_ip,
+                                       secondary_private_ip_address_count, subnet_id (secondary_allocation_ids and
+                                       secondary_private_ip_addresses: update)
   ec2/vpc_subnet.go                    aws_subnet               vpc_id, cidr_block, availability_zone
   ec2/vpc_security_group.go            aws_security_group       name, name_prefix, description, vpc_id
   ec2/vpc_security_group_ingress_rule.go  aws_vpc_security_group_ingress_rule  security_group_id (RequiresReplace);
@@ -78,6 +81,9 @@ TYPES: dict[str, TypeInfo] = {
     "aws:ec2/internetGateway:InternetGateway": _t("igw", arn="arn:aws:ec2:{region}:{account}:internet-gateway/{id}"),
     "aws:ec2/routeTable:RouteTable": _t("rtb", "vpcId", arn="arn:aws:ec2:{region}:{account}:route-table/{id}"),
     "aws:ec2/routeTableAssociation:RouteTableAssociation": _t("rtbassoc", "subnetId", "gatewayId"),
+    "aws:ec2/natGateway:NatGateway": _t("nat", "allocationId", "connectivityType", "privateIp",
+                                        "secondaryPrivateIpAddressCount", "subnetId",
+                                        arn="arn:aws:ec2:{region}:{account}:natgateway/{id}"),
     "aws:ec2/subnet:Subnet": _t("subnet", "vpcId", "cidrBlock", "availabilityZone",
                                 arn="arn:aws:ec2:{region}:{account}:subnet/{id}"),
     "aws:ec2/securityGroup:SecurityGroup": _t("sg", "name", "namePrefix", "description", "vpcId", autoname="name",
