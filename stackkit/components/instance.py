@@ -105,7 +105,10 @@ class Instance(pulumi.ComponentResource):
         self.elastic_ip = pulumi.Output.from_input(None)
         eip = args.elastic_ip
         if eip is None and args.auto_elastic_ip:
-            eip = aws.ec2.Eip(f"{name}-eip", domain="vpc", tags={**tags, "Name": f"{name}-eip"}, opts=child)
+            # an address people's DNS points at: protected like a registered one (nothing replaces it), and kept in
+            # the account if it ever leaves the stack (retain): stackkit.cluster.data refuses an edit that drops it
+            eip = aws.ec2.Eip(f"{name}-eip", domain="vpc", tags={**tags, "Name": f"{name}-eip"},
+                              opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True))
         self.eip_association = None
         if eip is not None:
             self.eip_association = aws.ec2.EipAssociation(f"{name}-eip", allocation_id=eip.allocation_id,

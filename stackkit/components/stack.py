@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from stackkit.cluster.data import HOLDERS_OUTPUT, holders
 from stackkit.cluster.hostkeys import derive
 from stackkit.cluster.state import DatabaseFacts
 from stackkit.components.app import App
@@ -152,6 +153,8 @@ class Stack(pulumi.ComponentResource):
         out: dict[str, pulumi.Input[object]] = {
             "instances": {n: {"address": i.address, "private_ip": i.ec2.private_ip}
                           for n, i in self.instances.items()},
+            # read back by the next run before it registers anything (stackkit.program): what this deployment holds
+            HOLDERS_OUTPUT: holders(self._loaded),
         }
         lbs = {n: la.load_balancer.dns_name for n, la in self.layers.items() if la.load_balancer is not None}
         if lbs:

@@ -6,14 +6,41 @@ Every model refuses unknown keys. Secret fields are `SecretStr`: the loader chec
 
 from __future__ import annotations
 
+import difflib
 import re
-from ipaddress import IPv4Network
+from ipaddress import IPv4Network, collapse_addresses
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from stackkit.config import aws_rules, instance_types
+from stackkit.config.inputs import (
+    SYSTEM_PATH_HINT,
+    domain_problem,
+    git_revision_problem,
+    mount_point_problem,
+    normalise_pem,
+    source_url_problem,
+)
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
 Nonce = int | str
+# RFC 1123 host name label: letters, digits and '-', not at either end, at most 63; stackkit: lowercase, starting with a
+# letter (it is also the instance's name in the cluster state).
+HOSTNAME = r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+# SSH from admin_cidrs: their union may cover at most one /8 (16,777,216 addresses). An office or VPN range is far
+# smaller; anything larger (0.0.0.0/1 + 128.0.0.0/1, a /7) is the internet in all but name.
+ADMIN_ADDRESSES_MAX = 2 ** 24
 OS_USERS = {"debian-12": "admin", "ubuntu-24.04": "ubuntu"}
 
 
@@ -38,6 +65,9 @@ class Network(_Strict):
     def _size(cls, v: IPv4Network) -> IPv4Network:
         if v.prefixlen > 20:
             raise ValueError(f"{v} is too small; use a /20 or larger (e.g. 10.0.0.0/16)")
+        if v.prefixlen < aws_rules.VPC_PREFIX[0]:
+            raise ValueError(f"{v} is too large: a VPC's block is between a /{aws_rules.VPC_PREFIX[0]} and a "
+                             f"/{aws_rules.VPC_PREFIX[1]} netmask (EC2 CreateVpc); use a /16 to /20 (e.g. 10.0.0.0/16)")
         return v
 
     @model_validator(mode="after")
@@ -55,6 +85,20 @@ class Network(_Strict):
         return self
 
 
+RETIRE_LABEL = re.compile(r"^(instances\.[a-z][a-z0-9-]{0,39}\.(volumes\.[a-z][a-z0-9-]*|elastic_ip)"
+                          r"|resources\.(volumes|elastic_ips|databases)\.[a-z][a-z0-9-]{0,39})$")
+
+
+def _retire_label(label: str) -> str:
+    if not RETIRE_LABEL.match(label):
+        raise ValueError(f"{label[:60]!r} names no data holder: write instances.<name>.volumes.<volume>, "
+                         "instances.<name>.elastic_ip or resources.<volumes|elastic_ips|databases>.<name>")
+    return label
+
+
+RetireLabel = Annotated[str, AfterValidator(_retire_label)]
+
+
 class StackSettings(_Strict):
     name: Name
     os: Literal["debian-12", "ubuntu-24.04"] = "debian-12"
@@ -66,6 +110,8 @@ class StackSettings(_Strict):
     attributes: dict[str, Any] = {}
     configure_nonce: Nonce = 0
     tags: dict[str, str] = {}
+    # data holders (stackkit.cluster.data) this up may delete: without an entry, an edit that loses one is refused
+    retire: list[RetireLabel] = []
 
     @property
     def user(self) -> str:
@@ -77,6 +123,11 @@ class StackSettings(_Strict):
         for net in v:
             if net.prefixlen == 0:
                 raise ValueError(f"{net} would open SSH to the whole internet; list your office/VPN ranges instead")
+        covered = sum(n.num_addresses for n in collapse_addresses(v))
+        if covered > ADMIN_ADDRESSES_MAX:
+            raise ValueError(f"together these ranges open SSH to {covered:,} addresses; stackkit allows at most one /8 "
+                             f"({ADMIN_ADDRESSES_MAX:,}) so that SSH is never open to the internet in all but name; "
+                             "list your office/VPN ranges instead")
         return v
 
 
@@ -88,9 +139,23 @@ class LoadBalancer(_Strict):
     health_check_path: str | None = None
     deregistration_delay: int = Field(default=30, ge=0, le=3600)
 
+    @field_validator("health_check_path")
+    @classmethod
+    def _path(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not v.startswith("/") or len(v) > aws_rules.HEALTH_CHECK_PATH_MAX:
+            raise ValueError(f"{v[:60]!r}: an ALB health check path starts with / and has at most "
+                             f"{aws_rules.HEALTH_CHECK_PATH_MAX} characters (ELB CreateTargetGroup HealthCheckPath), "
+                             "e.g. /stackkit-health")
+        if not aws_rules.HEALTH_CHECK_PATH.match(v):
+            raise ValueError(f"{v!r}: a health check path is a URL path: letters, digits and -._~!$&'()*+,;=:@%/? "
+                             "(percent-encode anything else)")
+        return v
+
 
 class VolumeOverride(_Strict):
-    size_gb: int | None = Field(default=None, ge=1, le=16384)
+    size_gb: int | None = Field(default=None, ge=1)
     type: Literal["gp3", "gp2", "io1", "io2", "st1", "sc1"] | None = None
     iops: int | None = None
     throughput: int | None = None
@@ -128,9 +193,9 @@ class LayerSettings(_Strict):
 
 class InstanceSettings(_Strict):
     layers: list[str] = Field(min_length=1)
-    type: str = Field(default="t3.small", pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+    type: str = Field(default="t3.small", pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$")
     az: int = Field(default=0, ge=0)
-    hostname: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,62}$")
+    hostname: str | None = Field(default=None, pattern=HOSTNAME)
     attributes: dict[str, Any] = {}
     elastic_ip: str | None = None
     setup_nonce: Nonce = 0
@@ -149,6 +214,14 @@ class InstanceSettings(_Strict):
         raise ValueError(f"{v[:60]!r} is not a host key setting: use derived (the default), the instance's public host "
                          "key as one line without host or comment (ssh-ed25519 AAAA...), or unpinned")
 
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, v: str) -> str:
+        if not instance_types.known(v):
+            raise ValueError(f"{v!r} is not an EC2 instance type stackkit knows; {instance_types.suggestions(v)} "
+                             "(the types are listed in stackkit/config/instance_types.py)")
+        return v
+
 
 # --- apps --------------------------------------------------------------------------------------------------------------
 
@@ -156,6 +229,22 @@ class Source(_Strict):
     type: Literal["git", "archive"] = "git"
     url: str = Field(min_length=1)
     revision: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str, info: ValidationInfo) -> str:
+        problem = source_url_problem(info.data.get("type", "git"), v)
+        if problem:
+            raise ValueError(f"{v!r} {problem}")
+        return v
+
+    @field_validator("revision")
+    @classmethod
+    def _revision(cls, v: str | None) -> str | None:
+        problem = git_revision_problem(v) if v is not None else None
+        if problem:
+            raise ValueError(problem)
+        return v
 
     @model_validator(mode="after")
     def _rev(self) -> Source:
@@ -167,9 +256,26 @@ class Source(_Strict):
 
 
 class Ssl(_Strict):
-    certificate: str = Field(pattern=r"^-----BEGIN CERTIFICATE-----")
+    """PEM text only (CRLF read as LF): a certificate block, a private key block, a chain of certificate blocks."""
+
+    certificate: str
     key: SecretStr
     chain: str | None = None
+
+    @field_validator("certificate")
+    @classmethod
+    def _certificate(cls, v: str) -> str:
+        return normalise_pem(v, "CERTIFICATE", many=False)
+
+    @field_validator("chain")
+    @classmethod
+    def _chain(cls, v: str | None) -> str | None:
+        return None if v is None else normalise_pem(v, "CERTIFICATE", many=True)
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, v: SecretStr) -> SecretStr:
+        return SecretStr(normalise_pem(v.get_secret_value(), "PRIVATE KEY", many=False, secret=True))
 
 
 class Redeploy(_Strict):
@@ -177,6 +283,14 @@ class Redeploy(_Strict):
     instances: list[str] = []
 
 
+def _domain(v: str) -> str:
+    problem = domain_problem(v)
+    if problem:
+        raise ValueError(f"{v!r} {problem}" if problem.startswith("is ") else f"{v!r}: {problem}")
+    return v
+
+
+Domain = Annotated[str, AfterValidator(_domain)]
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -185,7 +299,7 @@ class AppSettings(_Strict):
     layers: list[str] = Field(min_length=1)
     environment: dict[str, str] = {}
     secret_environment: dict[str, SecretStr] = {}
-    domains: list[str] = []
+    domains: list[Domain] = []
     ssl: Ssl | None = None
     data_source: str | None = None
     redeploy: Redeploy = Redeploy()
@@ -203,13 +317,28 @@ class AppSettings(_Strict):
 
 class VolumeResource(_Strict):
     instance: str
-    mount_point: str = Field(pattern=r"^/[^\s]*$")
-    size_gb: int = Field(ge=1, le=16384)
+    mount_point: str
+    size_gb: int = Field(ge=1)
     type: Literal["gp3", "gp2", "io1", "io2", "st1", "sc1"] = "gp3"
     encrypted: bool = True
     iops: int | None = None
     az: int | None = Field(default=None, ge=0)
     import_id: str | None = Field(default=None, pattern=r"^vol-[0-9a-f]+$")
+
+    @field_validator("mount_point")
+    @classmethod
+    def _mount_point(cls, v: str) -> str:
+        problem = mount_point_problem(v)
+        if problem:
+            raise ValueError(f"{v!r} {problem}; {SYSTEM_PATH_HINT}")
+        return v
+
+    @model_validator(mode="after")
+    def _ebs(self) -> VolumeResource:
+        problems = aws_rules.ebs_problems(self.type, self.size_gb, self.iops, None)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class ElasticIpResource(_Strict):
@@ -238,6 +367,20 @@ class DatabaseResource(_Strict):
     def _pw(cls, v: SecretStr) -> SecretStr:
         if len(v.get_secret_value()) < 8:
             raise ValueError("must be at least 8 characters (RDS refuses shorter master passwords)")
+        if not aws_rules.RDS_PASSWORD.match(v.get_secret_value()):
+            raise ValueError("must be 8 to 128 printable ASCII characters without '/', '\"', '@' or space (RDS "
+                             "CreateDBInstance MasterUserPassword); the value itself is not shown")
+        return v
+
+    @field_validator("engine_version")
+    @classmethod
+    def _version(cls, v: str, info: ValidationInfo) -> str:
+        engine = info.data.get("engine")
+        if engine is not None and aws_rules.rds_major(engine, v) is None:
+            offered = ", ".join(aws_rules.RDS_ENGINE_VERSIONS[engine])
+            raise ValueError(f"{v!r} is not a {engine} version RDS offers (major versions {offered}, or one of their "
+                             "minor versions such as "
+                             f"{aws_rules.RDS_ENGINE_VERSIONS[engine][-1]}.1; RDS CreateDBInstance EngineVersion)")
         return v
 
 
@@ -254,6 +397,16 @@ class StackConfig(_Strict):
 
     region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
     stack: StackSettings
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, v: str) -> str:
+        if v not in aws_rules.REGION_AZS:
+            near = difflib.get_close_matches(v, sorted(aws_rules.REGION_AZS), n=2, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(near)}?" if near else ""
+            raise ValueError(f"{v!r} is not an AWS region stackkit knows{hint} (known: "
+                             f"{', '.join(sorted(aws_rules.REGION_AZS))})")
+        return v
     layers: dict[Name, LayerSettings] = Field(min_length=1)
     instances: dict[Name, InstanceSettings] = Field(min_length=1)
     apps: dict[Name, AppSettings] = {}

@@ -14,6 +14,8 @@ from typing import Any
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pm
 
+from stackkit.config.aws_rules import REGION_AZS
+
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
@@ -42,20 +44,25 @@ class Registration:
 
 
 class StackkitMocks(pm.Mocks):
-    def __init__(self, region: str, addresses: dict[str, tuple[str, str]] | None = None) -> None:
+    def __init__(self, region: str, addresses: dict[str, tuple[str, str]] | None = None,
+                 previous_outputs: dict[str, Any] | None = None) -> None:
         self.region = region
         self.addresses = addresses or {}    # instance name -> (private ip, public ip): `stackkit local` sets these
+        self.previous_outputs = previous_outputs or {}   # the stack's outputs before this run (the engine's checkpoint)
 
     def call(self, args: pm.MockCallArgs) -> tuple[dict, list | None]:
         tok = args.token
         if tok == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            names = [f"{self.region}{c}" for c in "abc"]
-            return {"names": names, "zoneIds": [f"{self.region[:3]}{self.region[-1]}-az{i + 1}" for i in range(3)],
+            count = REGION_AZS.get(self.region, 3)     # as many AZs as the region has (stackkit/config/aws_rules.py)
+            names = [f"{self.region}{c}" for c in "abcdef"[:count]]
+            return {"names": names, "zoneIds": [f"{self.region[:3]}{self.region[-1]}-az{i + 1}" for i in range(count)],
                     "id": self.region, "state": "available"}, []
         if tok == "aws:ec2/getAmi:getAmi":
             pattern = args.args["filters"][0]["values"][0]
             return {"id": f"ami-{_h(self.region, pattern):012x}"[:21], "architecture": args.args["filters"][1]["values"][0],
                     "name": pattern.replace("*", "20261101-1234")}, []
+        if tok == "pulumi:pulumi:readStackOutputs":     # the program reads its own stack's previous outputs
+            return {"name": args.args["name"], "outputs": self.previous_outputs, "secretOutputNames": []}, []
         if tok == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}, []
         return {}, []
@@ -96,15 +103,23 @@ class StackkitMocks(pm.Mocks):
 
 
 class RecordingMonitor(pm.MockMonitor):
-    """Keeps every RegisterResource request, in registration order."""
+    """Keeps every RegisterResource request, in registration order, and the stack's outputs (pulumi.export)."""
 
     def __init__(self, mocks: pm.Mocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self.stack_urn = ""
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if request.urn == self.stack_urn:
+            self.stack_outputs = json_format.MessageToDict(request.outputs, preserving_proto_field_name=True)
+        return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
+            self.stack_urn = response.urn
             return response
         inputs = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
         options = {
