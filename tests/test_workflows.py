@@ -71,3 +71,24 @@ def test_main_deploys_staging_then_production_behind_an_approval() -> None:
                                                 "cloud-url": "${{ vars.PULUMI_BACKEND_URL }}"}
         assert job["concurrency"] == {"group": f"pulumi-{stack}", "cancel-in-progress": False}
         assert job["permissions"]["id-token"] == "write"
+
+
+def test_previews_run_untrusted_code_with_a_read_only_role_in_their_own_environment() -> None:
+    """A pull request's __main__.py never gets the deploy role or the deploy environments' secrets."""
+    wf = _load("pull-request.yml")
+    assert list(wf["on"]) == ["pull_request"]          # never pull_request_target
+    assert wf["permissions"] == {}
+    assert wf["jobs"]["test"]["permissions"] == {"contents": "read"}
+    preview = wf["jobs"]["preview"]
+    assert preview["environment"] == "preview"
+    assert preview["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+    aws = _uses(preview)["aws-actions/configure-aws-credentials"]
+    assert aws["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
+    values = [str(v) for job in wf["jobs"].values() for step in job["steps"] for v in step.get("with", {}).values()]
+    assert not [v for v in values if "AWS_ROLE_ARN" in v], "the deploy role never reaches a pull request"
+    deploy = _load("deploy.yml")
+    assert deploy["permissions"] == {}
+    for stack in ("staging", "production"):
+        job = deploy["jobs"][stack]
+        assert job["environment"] == stack
+        assert _uses(job)["aws-actions/configure-aws-credentials"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
