@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
+import subprocess
 import time
 import urllib.parse
 import urllib.request
@@ -91,6 +93,10 @@ def test_machines_are_what_the_layers_say(cluster: Cluster) -> None:
     app_ip = cluster.address("app1")
     assert app.service("zope@8081").is_running and app.service("zope@8081").is_enabled
     assert app.socket(f"tcp://{app_ip}:8081").is_listening and not app.socket("tcp://0.0.0.0:8081").is_listening
+    probe = cluster.config["stackkit:apps"]["site"]["environment"]["STACKKIT_PROBE"]
+    environ = cluster.sh("app1", "cat /proc/$(systemctl show -p MainPID --value zope@8081)/environ").stdout
+    assert f"STACKKIT_PROBE={probe}" in environ.split("\0"), "the app's environment reached Zope byte for byte"
+    assert app.file("/etc/stackkit/plone/app.env").mode == 0o600
     conf = app.file("/etc/stackkit/plone/zope.conf")
     assert (conf.user, conf.group, conf.mode) == ("root", "zope", 0o640)
     assert app.file("/etc/stackkit/state.json").mode == 0o600
@@ -150,10 +156,32 @@ def test_rolling_deploy_of_a_new_revision_under_traffic(cluster: Cluster, tmp_pa
     assert {e for _, e, _ in predicted} == {"deploy"}
     report, traffic = up_under_traffic(cluster, "rolling_deploy")
     assert ran(report) == {("app1", "deploy", "update"), ("app3", "deploy", "update")}
+    commit = subprocess.run(["git", "-C", str(cluster.workdir / "git" / "site.git"), "rev-parse", f"{tag}^{{commit}}"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{40}", commit), commit
     for i in ("app1", "app3"):
-        assert cluster.sh(i, "readlink -f /srv/apps/site/current").stdout.endswith(f"/releases/{tag}")
+        # a release is named by the commit the revision resolved to
+        assert cluster.sh(i, "readlink -f /srv/apps/site/current").stdout.endswith(f"/releases/{commit}")
         assert cluster.sh(i, "cat /srv/apps/site/current/VERSION").stdout == "2"
     assert traffic.failed == 0, traffic.errors
+
+
+def test_a_branch_revision_deploys_its_newest_commit(cluster: Cluster, tmp_path: Path) -> None:
+    """`revision: main` is resolved on every deploy: a new commit on the branch goes out when deploy runs again
+    (a redeploy nonce), where a release marker once kept the first build forever."""
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "examples/site", site)
+    source = cluster.config["stackkit:apps"]["site"]
+    for version, nonce in (("3", 1), ("4", 2)):
+        (site / "VERSION").write_text(f"{version}\n")
+        cluster.publish(site)
+        source["source"]["revision"] = "main"
+        source["redeploy"] = {"nonce": nonce}
+        report, traffic = up_under_traffic(cluster, f"branch_deploy_{version}")
+        assert {e for _, e, _ in ran(report)} == {"deploy"}
+        for i in ("app1", "app3"):
+            assert cluster.sh(i, "cat /srv/apps/site/current/VERSION").stdout == version
+        assert traffic.failed == 0, traffic.errors
 
 
 def test_nothing_to_do_and_every_script_again_changes_nothing(cluster: Cluster) -> None:
