@@ -7,16 +7,21 @@ limited to the pinned key's type): a known_hosts file holding only that key, Str
 fails at once (exit 255, "Host key verification failed"), never dialled again. Without `hostKey` nothing is checked,
 as pulumi-command does (an instance with `host_key: unpinned`).
 
+A connection with a `proxy` (a private instance, reached through the stack's bastion) goes through it as
+pulumi-command's proxy does: OpenSSH's ProxyCommand `ssh -W host:port` to the bastion, with the proxy's own user, key
+and pinned host key.
+
 Nothing here logs stdin: it can hold secrets."""
 
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,22 +54,38 @@ def pinned_options(host: str, port: int, host_key: str | None) -> Iterator[list[
         os.unlink(known_hosts)
 
 
-def run_remote(connection: dict[str, Any], command: str, stdin: str | None = None, timeout: float = 3600) -> Result:
-    host, user = connection["host"], connection.get("user", "root")
-    port = str(int(float(connection.get("port", 22))))       # wire-format numbers arrive as floats
-    dials = int(float(connection.get("dialErrorLimit", 10)))
-    per_dial = int(float(connection.get("perDialTimeout", 15)))
+@contextmanager
+def _key_file(private_key: str) -> Iterator[str]:
     fd, key_path = tempfile.mkstemp(prefix="stackkit-key-")
     try:
         with os.fdopen(fd, "w") as fh:
-            fh.write(connection["privateKey"])
+            fh.write(private_key)
         os.chmod(key_path, 0o600)
-        with pinned_options(host, int(port), connection.get("hostKey")) as pinned:
-            return _run(["ssh", "-i", key_path, "-p", port, "-o", "BatchMode=yes", *pinned, "-o", "LogLevel=ERROR",
-                         "-o", f"ConnectTimeout={per_dial}", f"{user}@{host}", command],
-                        user, host, command, stdin, dials, timeout)
+        yield key_path
     finally:
         os.unlink(key_path)
+
+
+def ssh_argv(connection: dict[str, Any], stack: ExitStack) -> list[str]:
+    """`ssh` and its options for one connection (a proxy's too), up to the destination; temp files live in `stack`."""
+    host, user = connection["host"], connection.get("user", "root")
+    port = int(float(connection.get("port", 22)))       # wire-format numbers arrive as floats
+    per_dial = int(float(connection.get("perDialTimeout", 15)))
+    key_path = stack.enter_context(_key_file(connection["privateKey"]))
+    pinned = stack.enter_context(pinned_options(host, port, connection.get("hostKey")))
+    jump: list[str] = []
+    if connection.get("proxy"):
+        via = ssh_argv(connection["proxy"], stack)
+        jump = ["-o", "ProxyCommand=" + shlex.join([*via, "-W", "%h:%p"])]
+    return ["ssh", "-i", key_path, "-p", str(port), "-o", "BatchMode=yes", *pinned, *jump, "-o", "LogLevel=ERROR",
+            "-o", f"ConnectTimeout={per_dial}", f"{user}@{host}"]
+
+
+def run_remote(connection: dict[str, Any], command: str, stdin: str | None = None, timeout: float = 3600) -> Result:
+    host, user = connection["host"], connection.get("user", "root")
+    dials = int(float(connection.get("dialErrorLimit", 10)))
+    with ExitStack() as stack:
+        return _run([*ssh_argv(connection, stack), command], user, host, command, stdin, dials, timeout)
 
 
 def _run(argv: list[str], user: str, host: str, command: str, stdin: str | None, dials: int, timeout: float) -> Result:
