@@ -24,8 +24,8 @@ from pulumi_command import remote
 from stackkit.cluster.state import (
     DatabaseFacts,
     InstanceFacts,
-    fingerprint,
     carries_secret,
+    fingerprint,
     redacted,
     view,
     watched_instances,
@@ -78,8 +78,7 @@ class _Builder:
     def connection(self, name: str) -> remote.ConnectionArgs:
         return remote.ConnectionArgs(host=self.instances[name].address, user=self.loaded.config.stack.user,
                                      private_key=self.private_key, dial_error_limit=60, per_dial_timeout=10,
-                                     host_key=self.instances[name].host_key,
-                                     proxy=self.proxy(name))
+                                     host_key=self.instances[name].host_key, proxy=self.proxy(name))
 
     def proxy(self, name: str) -> remote.ProxyConnectionArgs | None:
         """A private instance (no public IP) is reached through the stack's bastion (stackkit.config.placement)."""
