@@ -196,3 +196,21 @@ def test_an_existing_vpc_uses_its_private_subnets_and_its_own_nat(stack_files: d
     assert subnets == {"web1": "subnet-pub0", "web2": "subnet-pub1", "db1": "subnet-priv0",
                        "app1": "subnet-priv0", "app2": "subnet-priv1", "app3": "subnet-priv0", "app4": "subnet-priv1",
                        "app5": "subnet-priv0"}
+
+
+@pytest.mark.parametrize("stack,change,jump", BASTIONS, ids=[f"{s}-{i}" for i, (s, _, _) in enumerate(BASTIONS)])
+def test_the_ssh_group_lets_the_bastion_in(plans: dict[str, Plan], stack_files: dict[str, StackFile], stack: str,
+                                           change: dict[str, Any], jump: str | None) -> None:
+    """Port 22 of every instance: the admin CIDRs, and the bastion's group (carried by the bastion only)."""
+    plan = _plan(plans, stack_files, stack, change)
+    groups = {r.name: r for r in plan.of_type("aws:ec2/securityGroup:SecurityGroup")}
+    name = plan_name(plan)
+    sources = [(int(i["fromPort"]), i.get("cidrBlocks", []), i.get("securityGroups", []))
+               for i in groups[f"{name}-ssh"].inputs["ingress"]]
+    admin = [str(c) for c in stack_files[stack].config["stackkit:stack"]["admin_cidrs"]]
+    if jump is None:
+        assert f"{name}-bastion" not in groups and sources == [(22, admin, [])]
+        return
+    hop = groups[f"{name}-bastion"].id
+    assert sources == [(22, admin, []), (22, [], [hop])]
+    assert {n for n, r in _ec2(plan).items() if hop in r.inputs["vpcSecurityGroupIds"]} == {jump}

@@ -19,7 +19,7 @@ from stackkit.components.layer import Layer, LayerArgs, ingress_rules
 from stackkit.components.lifecycle import Lifecycle, add_lifecycle
 from stackkit.components.network import Network, create_network
 from stackkit.config.load import Loaded
-from stackkit.config.placement import is_public, private_instances
+from stackkit.config.placement import bastion, is_public, private_instances
 
 
 class Stack(pulumi.ComponentResource):
@@ -70,11 +70,20 @@ class Stack(pulumi.ComponentResource):
         aws.iam.RolePolicyAttachment(f"{name}-ssm", role=self.role.name,
                                      policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", opts=self._child)
         self.instance_profile = aws.iam.InstanceProfile(f"{name}-instance", role=self.role.name, opts=self._child)
+        # the bastion carries this group; SSH from it reaches the private instances (docs/design.md, Network)
+        self.bastion = bastion(cfg, self._loaded.specs)
+        self.bastion_group = None if self.bastion is None else aws.ec2.SecurityGroup(
+            f"{name}-bastion", vpc_id=self.network.vpc_id,
+            description="stackkit: the bastion, SSH through it to the private instances",
+            tags={**self.tags, "Name": f"{name}-bastion"}, opts=self._child)
+        hop = [] if self.bastion_group is None else [aws.ec2.SecurityGroupIngressArgs(
+            protocol="tcp", from_port=22, to_port=22, security_groups=[self.bastion_group.id],
+            description="SSH from the bastion")]
         self.ssh_group = aws.ec2.SecurityGroup(
             f"{name}-ssh", vpc_id=self.network.vpc_id, description="stackkit: SSH from the admin CIDRs only",
             ingress=[aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=22, to_port=22,
                                                       cidr_blocks=[str(c) for c in cfg.stack.admin_cidrs],
-                                                      description="SSH from admin CIDRs")],
+                                                      description="SSH from admin CIDRs"), *hop],
             tags={**self.tags, "Name": f"{name}-ssh"}, opts=self._child)
 
     def _create_layers(self) -> None:
@@ -139,7 +148,8 @@ class Stack(pulumi.ComponentResource):
                 instance_type=inst.type, os=cfg.stack.os, subnet_id=subnets[inst.az], public=public,
                 egress=[] if public else self.network.egress[inst.az:inst.az + 1],
                 availability_zone=self.network.azs[inst.az],
-                security_group_ids=[self.ssh_group.id, *[self.layers[la].security_group.id for la in inst.layers]],
+                security_group_ids=[self.ssh_group.id, *[self.layers[la].security_group.id for la in inst.layers],
+                                    *([self.bastion_group.id] if self.bastion_group and iname == self.bastion else [])],
                 key_name=self.key_pair.key_name, instance_profile=self.instance_profile.name,
                 hostname=cfg.hostname(iname), root_volume_gb=inst.root_volume_gb, volumes=vols,
                 host_key=derive(cfg.stack.ssh_private_key.get_secret_value(), pulumi.get_stack(), iname),
