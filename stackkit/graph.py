@@ -40,12 +40,12 @@ def graph(loaded: Loaded) -> str:
         lb = cfg.layers[lname].load_balancer
         if lb is not None:
             out.append(f"  {_id('alb', lname)}{{{{\"load balancer :{lb.listener_port}\"}}}}")
-            edge("internet", _id("alb", lname), f"{lb.listener_port}")
-            edge(_id("alb", lname), _id("layer", lname), str(spec.load_balancer.port if spec.load_balancer else ""))
+            edge("internet", _id("alb", lname), f"{lb.listener_port}" + (", 443" if lb.certificate_arn else ""))
         for p in spec.ports:
             src = p.from_
             if src == "internet":
-                edge("internet", _id("layer", lname), p.label)
+                # behind a load balancer, the layer's internet ports take only the balancer's security group
+                edge(_id("alb", lname) if lb is not None else "internet", _id("layer", lname), p.label)
             elif isinstance(src, FromLayers):
                 for other in src.layers:
                     if other in cfg.layers:

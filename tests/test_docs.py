@@ -22,7 +22,8 @@ def test_production_graph_shows_who_talks_to_whom() -> None:
     text = graph(_load_file(ROOT / "Pulumi.production.yaml"))
     edges = _edges(text)
     assert ("internet", "80", "alb_frontend") in edges
-    assert ("alb_frontend", "80", "layer_frontend") in edges
+    assert ("alb_frontend", "80, 443", "layer_frontend") in edges
+    assert not any(a == "internet" and b == "layer_frontend" for a, _, b in edges), "behind its balancer only"
     assert any(a == "layer_frontend" and b == "layer_plone" for a, _, b in edges)
     assert any(a == "layer_plone" and b == "layer_zeoserver" and "8100" in lab for a, lab, b in edges)
     assert not any(b == "layer_zeoserver" and a in ("internet", "layer_frontend") for a, _, b in edges)
