@@ -75,17 +75,28 @@ class Cluster:
         state = LocalState.load(self.state_path, stack="e2e")
         return state.addresses[state.machines[instance]]
 
+    def host_key(self, instance: str) -> str:
+        """The instance's pinned host key (what its machine was booted with): the tests check it like the runner."""
+        state = LocalState.load(self.state_path, stack="e2e")
+        key = self.fleet.host_key(state.machines[instance])
+        assert key, f"{instance} has no pinned host key"
+        return key
+
     def sh(self, instance: str, script: str) -> Result:
-        conn = {"host": self.address(instance), "user": "admin", "privateKey": self.fleet.private_key}
+        conn = {"host": self.address(instance), "user": "admin", "privateKey": self.fleet.private_key,
+                "hostKey": self.host_key(instance)}
         return run_remote(conn, "sudo -n bash -s", script)
 
     def host(self, instance: str):  # type: ignore[no-untyped-def]
         import testinfra
 
         key = self.fleet.workdir / "ssh" / "id_ed25519"
-        return testinfra.get_host(f"ssh://admin@{self.address(instance)}", ssh_identity_file=str(key), sudo=True,
-                                  ssh_extra_args="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
-                                                 "-o LogLevel=ERROR")
+        address = self.address(instance)
+        known = self.workdir / "ssh" / f"known_hosts.{instance}"
+        known.write_text(f"{address} {self.host_key(instance)}\n")
+        return testinfra.get_host(f"ssh://admin@{address}", ssh_identity_file=str(key), sudo=True,
+                                  ssh_extra_args=f"-o StrictHostKeyChecking=yes -o UserKnownHostsFile={known} "
+                                                 "-o GlobalKnownHostsFile=/dev/null -o LogLevel=ERROR")
 
     def url(self) -> str:
         return f"http://{self.address('web1')}/"
