@@ -21,10 +21,10 @@ NEW = {
 REMOVE = {"frontend": "web2", "plone": "app5", "zeoserver + maintenance": "db1"}
 
 
-def reruns(old, new) -> tuple[list[str], bool]:
+def reruns(old, new) -> tuple[list[str], list[str]]:
     todo = steps(old, new)
     ran = sorted({s.instance for s in commands(todo) if s.event == "configure" and s.phase == "create"})
-    return ran, any(s.blocked for s in todo)
+    return ran, sorted(s.name for s in todo if s.blocked)
 
 
 def main() -> None:
@@ -46,8 +46,8 @@ def main() -> None:
             rows.append((f"remove {REMOVE[layer]} ({layer})", 0, f"refused: {str(exc).splitlines()[0].split(': ', 1)[1]}",
                          members - 1, ""))
             continue
-        rows.append((f"remove {REMOVE[layer]} ({layer})", len(ran), "BLOCKED: its data volumes are protected" if blocked else "",
-                     members - 1, ", ".join(ran)))
+        note = f"protected, to retire first: {', '.join(blocked)}" if blocked else ""
+        rows.append((f"remove {REMOVE[layer]} ({layer})", len(ran), note, members - 1, ", ".join(ran)))
     print(f"configure re-runs in production ({members} instances)\n")
     print("| change | stackkit: survivors re-running configure | | OpsWorks: instances running configure | which |")
     print("|---|---|---|---|---|")
