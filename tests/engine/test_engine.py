@@ -114,7 +114,17 @@ def test_new_public_key_replaces_the_key_pair_and_the_instance(project: Project)
     assert ops["key"] == "replace"
     assert ops["web"] == "replace"            # keyName forces a new instance: the new key pair has a new name
     assert ops["data"] == "replace"           # the attachment (delete-before-replace) follows the instance
+    assert ops["recover"] == "update"         # the auto-healing alarm follows the new instance id in place
     assert "vpc" not in ops and "db" not in ops
+
+
+def test_an_alarm_setting_updates_only_the_alarm(project: Project) -> None:
+    project.set("t:alarm_periods", "3")
+    try:
+        preview, _ = project.preview()
+    finally:
+        project.set("t:alarm_periods", "2")
+    assert _ops(preview) == {"recover": "update"}
 
 
 def test_the_model_predicts_the_same_replacements() -> None:

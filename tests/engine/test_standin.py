@@ -63,6 +63,12 @@ DIFFS = [
      [], ["identifier"]),
     ("aws:rds/instance:Instance", {"engine": "postgres"}, {"engine": "mysql"}, ["engine"], []),
     ("aws:ec2/vpc:Vpc", {"cidrBlock": "10.0.0.0/16"}, {"cidrBlock": "10.0.0.0/16"}, [], []),
+    # an alarm's name is its id (ForceNew); everything else is PutMetricAlarm again
+    ("aws:cloudwatch/metricAlarm:MetricAlarm", {"name": "a-recover", "evaluationPeriods": 2},
+     {"name": "a-recover", "evaluationPeriods": 3}, [], ["evaluationPeriods"]),
+    ("aws:cloudwatch/metricAlarm:MetricAlarm", {"name": "a-recover", "okActions": []},
+     {"name": "a-recover", "okActions": ["arn:aws:sns:eu-west-1:123456789012:ops"]}, [], ["okActions"]),
+    ("aws:cloudwatch/metricAlarm:MetricAlarm", {"name": "a-recover"}, {"name": "b-recover"}, ["name"], []),
 ]
 
 
@@ -138,6 +144,17 @@ REFUSED = [
     ("aws:rds/instance:Instance", {"password": "S3cr3t pw!"}, "password", "without space"),
     ("aws:rds/instance:Instance", {"password": "p@ssword-123"}, "password", "'@'"),
     ("aws:rds/instance:Instance", {"password": "short"}, "password", "8 to 128"),
+    ("aws:cloudwatch/metricAlarm:MetricAlarm", {"name": "a" * 256}, "name", "1 to 255"),
+    ("aws:cloudwatch/metricAlarm:MetricAlarm", {"name": "a", "period": 90}, "period", "multiple of 60"),
+    ("aws:cloudwatch/metricAlarm:MetricAlarm", {"name": "a", "evaluationPeriods": 0}, "evaluationPeriods", "at least 1"),
+    ("aws:cloudwatch/metricAlarm:MetricAlarm", {"name": "a", "statistic": "Max"}, "statistic", "Maximum"),
+    ("aws:cloudwatch/metricAlarm:MetricAlarm", {"name": "a", "alarmActions": ["arn:aws:automate:eu-west-1:ec2:heal"]},
+     "alarmActions[0]", "reboot or recover"),
+    ("aws:cloudwatch/metricAlarm:MetricAlarm", {"name": "a", "okActions": ["ops@example.org"]}, "okActions[0]",
+     "not an ARN"),
+    ("aws:cloudwatch/metricAlarm:MetricAlarm",
+     {"name": "a", "alarmActions": [f"arn:aws:sns:eu-west-1:123456789012:t{i}" for i in range(6)]}, "alarmActions",
+     "at most 5"),
 ]
 
 

@@ -140,6 +140,47 @@ def _rds(p: dict[str, Any]) -> Iterator[Failure]:
                              "and not ending with '-' (RDS CreateDBInstance)")
 
 
+# CloudWatch PutMetricAlarm: AlarmName 1 to 255 characters; AlarmDescription up to 1024; Period 10, 20, 30 or a
+# multiple of 60 seconds; EvaluationPeriods at least 1; AlarmActions and OKActions at most 5 each; an EC2 action is
+# arn:aws:automate:<region>:ec2:stop|terminate|reboot|recover; Statistic and ComparisonOperator from their enums.
+ALARM_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
+ALARM_COMPARISONS = ("GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold",
+                     "LessThanOrEqualToThreshold", "LessThanLowerOrGreaterThanUpperThreshold",
+                     "LessThanLowerThreshold", "GreaterThanUpperThreshold")
+EC2_ACTION = re.compile(r"^arn:aws[a-z-]*:automate:[a-z]{2}(-gov)?-[a-z]+-\d:ec2:(stop|terminate|reboot|recover)$")
+ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$")
+
+
+def _metric_alarm(p: dict[str, Any]) -> Iterator[Failure]:
+    name, description = _g(p, "name"), _g(p, "alarmDescription")
+    if _known(name) and not 1 <= len(name) <= 255:
+        yield "name", f"an alarm name has 1 to 255 characters, this one {len(name)} (CloudWatch PutMetricAlarm)"
+    if _known(description) and len(description) > 1024:
+        yield "alarmDescription", "an alarm description has at most 1024 characters (CloudWatch PutMetricAlarm)"
+    period, periods = _g(p, "period"), _g(p, "evaluationPeriods")
+    if _known(period) and not (int(period) in (10, 20, 30) or (int(period) > 0 and int(period) % 60 == 0)):
+        yield "period", f"{period}: a period is 10, 20, 30 or a multiple of 60 seconds (CloudWatch PutMetricAlarm)"
+    if _known(periods) and int(periods) < 1:
+        yield "evaluationPeriods", f"{periods}: at least 1 (CloudWatch PutMetricAlarm)"
+    if _known(_g(p, "statistic")) and p["statistic"] not in ALARM_STATISTICS:
+        yield "statistic", f"{p['statistic']!r}: one of {', '.join(ALARM_STATISTICS)} (CloudWatch PutMetricAlarm)"
+    op = _g(p, "comparisonOperator")
+    if _known(op) and op not in ALARM_COMPARISONS:
+        yield "comparisonOperator", f"{op!r} is not a CloudWatch comparison operator (PutMetricAlarm)"
+    for key in ("alarmActions", "okActions", "insufficientDataActions"):
+        actions = _g(p, key) or []
+        if len(actions) > 5:
+            yield key, f"{len(actions)} actions: at most 5 (CloudWatch PutMetricAlarm)"
+        for i, arn in enumerate(actions):
+            if not _known(arn):
+                continue
+            if ":automate:" in arn and not EC2_ACTION.match(arn):
+                yield f"{key}[{i}]", (f"{arn!r}: an EC2 action is arn:aws:automate:<region>:ec2:stop, terminate, "
+                                      "reboot or recover (CloudWatch PutMetricAlarm)")
+            elif ":automate:" not in arn and not ARN.match(arn):
+                yield f"{key}[{i}]", f"{arn!r} is not an ARN (CloudWatch PutMetricAlarm)"
+
+
 RULES: dict[str, Callable[[dict[str, Any]], Iterator[Failure]]] = {
     "aws:ec2/securityGroup:SecurityGroup": _security_group,
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _ingress_rule,
@@ -148,6 +189,7 @@ RULES: dict[str, Callable[[dict[str, Any]], Iterator[Failure]]] = {
     "aws:lb/targetGroup:TargetGroup": _target_group,
     "aws:ebs/volume:Volume": _volume,
     "aws:rds/instance:Instance": _rds,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
 }
 
 

@@ -37,6 +37,8 @@ resources). Sources, in hashicorp/terraform-provider-aws `internal/service/`:
   rds/instance.go                      aws_db_instance          engine, username, db_name, storage_encrypted,
                                        kms_key_id, availability_zone, character_set_name, timezone (identifier: a
                                        rename in place, NewDBInstanceIdentifier)
+  cloudwatch/metric_alarm.go           aws_cloudwatch_metric_alarm  alarm_name (the id; every other argument is
+                                       sent again with PutMetricAlarm: an update)
 
 Read at terraform-provider-aws main of 2026-06-02 (the v6 line, 6.48.0 unreleased); tags never replace.
 
@@ -118,6 +120,8 @@ TYPES: dict[str, TypeInfo] = {
                                                              "availabilityZone"),
     "aws:rds/subnetGroup:SubnetGroup": _t("", "name", "namePrefix", autoname="name", id_from="name",
                                           arn="arn:aws:rds:{region}:{account}:subgrp:{name}"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _t("", "name", autoname="name", autoname_max=255, id_from="name",
+                                                 arn="arn:aws:cloudwatch:{region}:{account}:alarm:{name}"),
     "aws:rds/instance:Instance": _t("db", "engine", "username", "dbName",
                                     "storageEncrypted", "kmsKeyId", "availabilityZone", "characterSetName",
                                     "timezone", autoname="identifier", autoname_max=63,

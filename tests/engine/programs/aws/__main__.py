@@ -5,6 +5,7 @@ pair, an instance, a protected volume, a security group and a secret. Config (na
   sg_description  the security group rule's description
   db_password     a secret, used as an RDS password
   instance        the instance's name (default web): its data volume is <instance>-data
+  alarm_periods   the evaluation periods of the instance's recover alarm (auto healing; default 2)
 The program refuses, before registering anything, to lose a data volume the previous deployment exported in
 `data_holders`, read back as stackkit's program does (stackkit.components.previous).
 """
@@ -41,6 +42,11 @@ if keep:
     aws.ec2.VolumeAttachment("data" if name == "web" else f"{name}-data", device_name="/dev/xvdf",
                              volume_id=data.id, instance_id=web.id,
                              opts=pulumi.ResourceOptions(delete_before_replace=True))
+aws.cloudwatch.MetricAlarm("recover", name=f"engine-{name}-recover", namespace="AWS/EC2",
+                           metric_name="StatusCheckFailed_System", dimensions={"InstanceId": web.id},
+                           statistic="Maximum", period=60, evaluation_periods=int(cfg.get("alarm_periods") or 2),
+                           threshold=1, comparison_operator="GreaterThanOrEqualToThreshold",
+                           alarm_actions=["arn:aws:automate:eu-west-1:ec2:recover"])
 db = aws.rds.Instance("db", engine="postgres", instance_class="db.t4g.small", allocated_storage=20, username="zope",
                       password=cfg.require_secret("db_password"), skip_final_snapshot=True)
 pulumi.export("key_name", key.key_name)
