@@ -229,20 +229,25 @@ class Fleet:
         uid = int(_run("chroot", str(tree), "id", "-u", "admin").stdout)
         for p in (ssh_dir, ssh_dir / "authorized_keys"):
             os.chown(p, uid, uid)
+        return self._start(name, {"address": address, "host_key": host_key.public}, timeout)
+
+    def _start(self, name: str, entry: dict, timeout: float) -> MachineStatus:
+        """Run systemd-nspawn on the machine's tree as it is, and wait for its SSH (with its pinned host key)."""
+        address = entry["address"]
         volumes = self.workdir / "volumes"
         volumes.mkdir(parents=True, exist_ok=True)
         log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
         proc = subprocess.Popen(
-            ["systemd-nspawn", "--register=no", "--keep-unit", "-q", "-b", "-D", str(tree), "-M", name,
+            ["systemd-nspawn", "--register=no", "--keep-unit", "-q", "-b", "-D", str(self.tree(name)), "-M", name,
              f"--network-bridge={self.bridge}", f"--bind={volumes}:/mnt/stackkit-volumes", "--resolv-conf=off"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
-        self._record(name, {"address": address, "pid": proc.pid, "host_key": host_key.public})
+        self._record(name, {**entry, "pid": proc.pid})
         state = self._state()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise LocalError(f"{name}: systemd-nspawn exited ({proc.returncode}); see {self.workdir / (name + '.log')}")
-            if self._ssh_ok(address, host_key.public):
+            if self._ssh_ok(address, entry.get("host_key")):
                 return self._status(name, state[name])
             time.sleep(1)
         raise LocalError(f"{name}: no SSH on {address} after {timeout:.0f} s; see {self.workdir / (name + '.log')}")
@@ -286,12 +291,49 @@ class Fleet:
         pids = children.read_text().split() if children.exists() else []
         return int(pids[0]) if pids else None
 
+    def recover(self, name: str, timeout: float = 90) -> MachineStatus:
+        """The local EC2 recover action: the machine whose systemd-nspawn died boots again from its own tree, as it
+        was: same address, host key, volumes and files (nothing is copied from the base tree)."""
+        entry = self._state().get(name)
+        if entry is None:
+            raise LocalError(f"{name}: no such machine")
+        if _alive(entry["pid"]):
+            return self._status(name, entry)
+        return self._start(name, entry, timeout)
+
+    def heal(self, name: str, on: bool) -> None:
+        """Watch machine `name` (its auto-healing alarm): a supervisor process (stackkit.local.healer) recovers it
+        whenever its systemd-nspawn dies without `stop`; off: the supervisor is ended."""
+        entry = self._state().get(name)
+        if entry is None:
+            return
+        healer = int(entry.get("healer") or 0)
+        if on and not _alive(healer):
+            import sys
+            log = open(self.workdir / f"{name}.healer.log", "ab")  # noqa: SIM115 - handed to the child
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "stackkit.local.healer", str(self.workdir), name, "--bridge", self.bridge,
+                 "--subnet", str(self.subnet), "--base-dir", str(self.base_dir)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                cwd=Path(__file__).resolve().parents[2])
+            healer = proc.pid
+        elif not on and _alive(healer):
+            os.kill(healer, signal.SIGTERM)
+            healer = 0
+        with _STATE_LOCK:
+            state = self._state()
+            if name in state:
+                state[name] = {**state[name], "heal": on, "healer": healer if on else 0}
+                self._save(state)
+
     def stop(self, name: str, timeout: float = 30) -> None:
         state = self._state()
         entry = state.get(name)
         if entry is None:
             return
         pid = entry["pid"]
+        # stopped on purpose first (pid 0), then killed: a healer never takes a deliberate stop for a failure
+        self._record(name, {**entry, "pid": 0})
         if _alive(pid):
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout
@@ -302,6 +344,7 @@ class Fleet:
         self._record(name, {**entry, "pid": 0})
 
     def destroy(self, name: str) -> None:
+        self.heal(name, False)
         self.stop(name)
         self._record(name, None)
         shutil.rmtree(self.tree(name), ignore_errors=True)

@@ -8,6 +8,8 @@ from `stackkit.lifecycle.rules.steps(recorded state, new plan)` and run in that 
 - aws:ec2/volumeAttachment   create -> expose the volume to the machine as its device (/etc/stackkit/local-devices/xvdX);
                              delete -> stop the machine first (stop_instance_before_detaching), then unlink
 - command:remote:Command     create/update/delete -> the stored script over real SSH, with the stored stdin/connection
+- aws:cloudwatch/metricAlarm with EC2's recover action  create/update -> the machine is watched and booted again from
+                             its own tree whenever it dies (stackkit.local.healer); delete -> no longer watched
 - anything else              recorded only (security groups, load balancers...: nothing to do on one host)
 
 State is saved after every step, so a failed step stops the run and the next `up` resumes from there.
@@ -33,6 +35,7 @@ INSTANCE = "aws:ec2/instance:Instance"
 VOLUME = "aws:ebs/volume:Volume"
 ATTACHMENT = "aws:ec2/volumeAttachment:VolumeAttachment"
 COMMAND = "command:remote:Command"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 
 class FleetLike(Protocol):
@@ -47,6 +50,7 @@ class FleetLike(Protocol):
     def destroy(self, name: str) -> None: ...
     def tree(self, name: str) -> Path: ...
     def volume_dir(self, name: str) -> Path: ...
+    def heal(self, name: str, on: bool) -> None: ...
 
 
 RemoteRun = Callable[..., Any]
@@ -173,6 +177,8 @@ class Runner:
             self._attachment(step, r, state, news)
         elif step.type == COMMAND and step.runs is not None:
             tail = self._command(step, r)
+        elif step.type == ALARM:
+            self._alarm(step, r, state, news)
         # record
         if step.phase == "delete":
             if step.op == "replace":
@@ -227,6 +233,19 @@ class Runner:
         link.unlink(missing_ok=True)
         link.symlink_to(f"/mnt/stackkit-volumes/{volume.name}")
         self.fleet.volume_dir(volume.name).mkdir(parents=True, exist_ok=True)
+
+    def _alarm(self, step: Step, r: Resource, state: LocalState, news: dict[str, Resource]) -> None:
+        """EC2's recover action, on this host: the machine of the alarm's InstanceId is watched while the alarm is."""
+        if not any(str(a).endswith(":ec2:recover") for a in r.secret_inputs.get("alarmActions") or []):
+            return
+        instance_id = (r.secret_inputs.get("dimensions") or {}).get("InstanceId")
+        instance = next((x for x in [*news.values(), *state.resources.values()]
+                         if x.type == INSTANCE and x.id == instance_id), None)
+        machine = state.machines.get(instance.name) if instance is not None else None
+        if machine:
+            self.log(f"{'watch' if step.phase != 'delete' else 'unwatch':8} {'machine':16} {machine} "
+                     f"({r.name}: EC2's recover action)")
+            self.fleet.heal(machine, step.phase != "delete")
 
     def _command(self, step: Step, r: Resource) -> str:
         script = step.runs or "create"
