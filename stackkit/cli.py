@@ -1,4 +1,4 @@
-"""python -m stackkit: schema | plan | clone | graph | local. Errors print without a traceback."""
+"""python -m stackkit: schema | plan | clone | graph | docs | secrets | local. Errors print without a traceback."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 from stackkit.errors import StackkitError
-
-ROOT = Path(__file__).resolve().parent.parent
+from stackkit.paths import ROOT
 
 
 def _stack_path(stack: str | None, config: str | None) -> Path:
@@ -71,13 +70,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _extra_commands() -> list:
-    """Sub-commands that live in their own modules (clone, graph, local), registered when present."""
-    found = []
-    for module in ("stackkit.clone", "stackkit.graph", "stackkit.docs", "stackkit.local.cli"):
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ImportError:
-            continue
-        if hasattr(mod, "register"):
-            found.append(mod.register)
-    return found
+    """Sub-commands that live in their own modules. Imported, not probed: a broken module is an error, never a
+    sub-command that silently disappears."""
+    import importlib
+
+    modules = ("stackkit.clone", "stackkit.graph", "stackkit.docs", "stackkit.secrets", "stackkit.local.cli")
+    return [importlib.import_module(m).register for m in modules]

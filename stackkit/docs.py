@@ -11,8 +11,8 @@ from stackkit.config.attribute_types import KINDS, attribute_leaves
 from stackkit.config.layerspec import LayerSpec, Port, load_layer_specs
 from stackkit.config.load import LAYERS_DIR
 from stackkit.errors import StackkitError
+from stackkit.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "<!-- graph:production:begin -->", "<!-- graph:production:end -->"
 
 

@@ -4,7 +4,6 @@ listing every problem with its path. Nothing here registers a resource."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +18,10 @@ from stackkit.config.inputs import control_characters
 from stackkit.config.layerspec import LayerSpec, load_layer_specs
 from stackkit.config.models import StackConfig
 from stackkit.errors import ConfigError
+from stackkit.paths import LAYERS_DIR
 
 NAMESPACE = "stackkit"
 KEYS = ("stack", "layers", "instances", "apps", "resources")
-LAYERS_DIR = Path(os.environ.get("STACKKIT_LAYERS_DIR") or Path(__file__).resolve().parent.parent.parent / "layers")
 
 
 @dataclass(frozen=True)

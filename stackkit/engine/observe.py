@@ -24,9 +24,9 @@ from typing import Any
 from stackkit.config.stackfile import StackFile, read_stack_file
 from stackkit.lifecycle.rules import commands, steps
 from stackkit.lifecycle.scenarios import SCENARIOS, Change, apply
+from stackkit.paths import ROOT
 from stackkit.plan.evaluate import Plan, evaluate
 
-ROOT = Path(__file__).resolve().parents[2]
 OBSERVED = ROOT / "tests" / "engine" / "observed"
 COMMAND = "command:remote:Command"
 # the first line every lifecycle script prints (stackkit/lifecycle/prelude.sh): "stackkit[hh:mm:ss]: <event> ..."

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stackkit.errors import LocalError
+from stackkit.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_BIN = Path(__file__).resolve().parent / "bin"
 BUILD = ROOT / "scripts" / "engine" / "build"
 

@@ -18,7 +18,6 @@ Every value is escaped for the format it lands in, by the environment, not by ea
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 from functools import lru_cache
@@ -28,8 +27,7 @@ from typing import Any
 import jinja2
 
 from stackkit.errors import TemplateError
-
-LAYERS_DIR = Path(os.environ.get("STACKKIT_LAYERS_DIR") or Path(__file__).resolve().parent.parent.parent / "layers")
+from stackkit.paths import LAYERS_DIR
 
 
 class Escaped(str):

@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 from stackkit.errors import LocalError
+from stackkit.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_WORKDIR = Path(os.environ.get("STACKKIT_LOCAL_DIR", "/var/tmp/stackkit-local"))
 
 

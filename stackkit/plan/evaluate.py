@@ -15,9 +15,9 @@ from typing import Any
 from stackkit.config.load import load
 from stackkit.config.stackfile import StackFile, read_stack_file
 from stackkit.errors import DataMoveError, PlanError
+from stackkit.paths import ROOT
 from stackkit.plan.mocks import SECRET_SIG, RecordingMonitor, Registration, StackkitMocks
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 PROGRAM = ROOT / "__main__.py"
 PROJECT = "stackkit"
 

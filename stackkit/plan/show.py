@@ -28,6 +28,8 @@ KEYS: dict[str, tuple[str, ...]] = {
 def _fmt(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)          # the wire format carries every number as a float: port=80, not 80.0
     text = str(value)
     if len(text) > 24 and all(c in "0123456789abcdef" for c in text):
         return text[:12] + "…"

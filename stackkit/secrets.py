@@ -1,0 +1,63 @@
+"""`python -m stackkit secrets STACK` (or `--config FILE`): the secure values a stack file holds, which of them are
+still the shipped placeholders, and the `pulumi config set --secret` line to set each. Reads the file only: a secret's
+value is never decrypted nor printed."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from stackkit.config.stackfile import read_text
+
+PLACEHOLDER = "v1:placeholder"     # the ciphertext the shipped stack files carry: not a value, a reminder
+
+
+def secure_values(path: Path) -> list[tuple[str, bool]]:
+    """(Pulumi config path, is a placeholder) of every `secure:` value, in file order."""
+    doc = YAML(typ="safe").load(read_text(path)) or {}
+    found: list[tuple[str, bool]] = []
+
+    def walk(value: Any, dotted: str) -> None:
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            found.append((dotted, str(value["secure"]).startswith(PLACEHOLDER)))
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{dotted}.{k}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{dotted}[{i}]")
+
+    for key, value in (doc.get("config") or {}).items():
+        walk(value, key)
+    return found
+
+
+def command(path: str, stack: str) -> str:
+    if path == "stackkit:stack.ssh_private_key":
+        return f"pulumi config set --secret --path '{path}' -s {stack} -- \"$(cat ~/.ssh/stackkit)\""
+    return f"pulumi config set --secret --path '{path}' -s {stack} -- '<value>'"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("secrets", help="list a stack file's secure values, the placeholders still to set, and how")
+    p.add_argument("stack", nargs="?", help="stack name: reads Pulumi.<stack>.yaml")
+    p.add_argument("--config", help="any stack file instead")
+
+    def run(args: argparse.Namespace) -> int:
+        from stackkit.cli import _stack_path
+
+        path = _stack_path(args.stack, args.config)
+        stack = args.stack or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        values = secure_values(path)
+        for dotted, placeholder in values:
+            print(f"{'placeholder' if placeholder else 'set        '}  {dotted}")
+        todo = [d for d, placeholder in values if placeholder]
+        if todo:
+            print(f"\n{len(todo)} placeholder(s) to set before `pulumi up -s {stack}`:")
+            print("\n".join(command(d, stack) for d in todo))
+        return 0
+
+    p.set_defaults(fn=run)

@@ -1,0 +1,54 @@
+"""The command line: every sub-command is there (a broken module fails loudly instead of vanishing), and `secrets`
+lists a stack file's secure values and the placeholders still to set."""
+
+from __future__ import annotations
+
+import pytest
+
+from stackkit.cli import main
+from stackkit.secrets import secure_values
+from tests.conftest import ROOT
+
+SUBCOMMANDS = ["schema", "plan", "clone", "graph", "docs", "secrets", "local"]
+
+
+def test_every_subcommand_is_registered(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    usage = capsys.readouterr().out
+    for name in SUBCOMMANDS:
+        assert name in usage.split("{", 1)[1].split("}", 1)[0].split(","), name
+
+
+@pytest.mark.parametrize(("file", "expected"), [
+    ("Pulumi.production.yaml", [("stackkit:stack.ssh_private_key", True),
+                                ("stackkit:apps.site.secret_environment.ADMIN_PASSWORD", True)]),
+    ("examples/Pulumi.relstorage.yaml", [("stackkit:stack.ssh_private_key", True),
+                                         ("stackkit:resources.databases.zodb.password", True)]),
+])
+def test_secure_values_of_the_shipped_stacks(file: str, expected: list) -> None:
+    assert secure_values(ROOT / file) == expected
+
+
+def test_a_set_secret_is_not_a_placeholder(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    text = (ROOT / "Pulumi.staging.yaml").read_text()
+    f = tmp_path / "Pulumi.mine.yaml"
+    f.write_text(text.replace("secure: v1:placeholder:set-with-pulumi-config-set-secret",
+                              "secure: v1:AAAABBBBCCCC", 1))
+    assert main(["secrets", "--config", str(f)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "set          stackkit:stack.ssh_private_key"
+    assert out[1] == "placeholder  stackkit:apps.site.secret_environment.ADMIN_PASSWORD"
+    assert out[-1] == ("pulumi config set --secret --path 'stackkit:apps.site.secret_environment.ADMIN_PASSWORD' "
+                       "-s mine -- '<value>'")
+
+
+def test_plan_prints_numbers_as_written(plans: dict) -> None:
+    """The wire format carries numbers as floats; the printed plan shows port=80, never 80.0."""
+    import re
+
+    from stackkit.plan.show import tree
+
+    text = tree(plans["staging"])
+    assert "fromPort=80 toPort=80" in text
+    assert not re.search(r"=\d+\.0(\s|$)", text, re.M)
