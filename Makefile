@@ -2,9 +2,12 @@
 PY := .venv/bin/python
 STACK ?= production
 
-.PHONY: setup plan test test-fast check golden bench local-up local-down
+.PHONY: help setup plan test test-fast check golden docs bench local-up local-down
 
-setup:
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' Makefile | sed -E 's/:.*## /\t/' | expand -t 14
+
+setup: ## the venv with pinned dependencies, the Debian packages the tests use, Pulumi's CLI (cached)
 	scripts/setup
 
 plan: ## offline plan of a stack under Pulumi's mock runtime (no AWS, no Pulumi CLI)
@@ -23,6 +26,9 @@ check: ## lint and types
 
 golden: ## regenerate the golden files of the rendered layer scripts (tests/golden)
 	$(PY) -m stackkit.lifecycle.golden
+
+docs: golden ## regenerate every generated file: docs/layers.md, README's production graph, the golden files
+	$(PY) -m stackkit docs
 
 local-up: setup ## the staging stack on Debian 12 machines on this host (root), serving examples/site; prints its URL
 	$(PY) -m stackkit local up staging --app site=examples/site
