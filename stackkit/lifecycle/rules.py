@@ -44,10 +44,8 @@ class Step:
     runs: str | None         # for commands: the script that runs ("create", "update", "delete"), None if nothing runs
     event: str | None        # for commands: the lifecycle event that runs (setup, deploy, configure, ...)
     reason: str = ""
-
-    @property
-    def blocked(self) -> bool:
-        return self.reason.startswith("BLOCKED")
+    blocked: bool = False        # the engine refuses this step (a protected resource): the update stops here
+    with_instance: bool = False  # a command deleted with its instance (deletedWith): its delete script is skipped
 
     @property
     def skipped(self) -> bool:
@@ -149,18 +147,22 @@ def steps(old: Plan | None, new: Plan, replace: frozenset[str] = frozenset()) ->
         runs: str | None = None
         event = None
         reason = why
+        with_instance = False
         if r.type == "command:remote:Command":
             target = r.options.get("deletedWith")
             event = _command_event(r, "delete" if r.secret_inputs.get("delete") else "create")
             if target and target in deleted:
+                with_instance = True
                 reason = f"{why}; skipped: its instance is deleted too (deletedWith)"
             elif r.secret_inputs.get("delete"):
                 runs = "delete"
         op: Op = "replace" if urn in news else "delete"
-        if r.options.get("protect"):
-            reason = (f"BLOCKED: {r.name} is protected (data); the engine refuses to {op} it. Revert the change, or "
+        blocked = bool(r.options.get("protect"))
+        if blocked:
+            reason = (f"{r.name} is protected (data); the engine refuses to {op} it. Revert the change, or "
                       "move the data first and unprotect it on purpose (pulumi state unprotect)")
-        return Step(op, "delete", urn, r.type, r.name, _instance_of(r, old) if old else None, runs, event, reason)
+        return Step(op, "delete", urn, r.type, r.name, _instance_of(r, old) if old else None, runs, event, reason,
+                    blocked=blocked, with_instance=with_instance)
 
     for r in news_in_order:
         if not r.custom:

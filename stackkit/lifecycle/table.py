@@ -16,7 +16,7 @@ def table(base_file: StackFile, scenarios: list[tuple[str, dict, set]], apply) -
                                  base_file.placeholders))
         todo = steps(base, new)
         ran = [f"{s.instance}: {s.event}{' (delete)' if s.phase == 'delete' else ''}" for s in commands(todo)]
-        skipped = sorted({f"{s.instance}: {s.event}" for s in todo if s.skipped and s.reason.count("deletedWith")})
+        skipped = sorted({f"{s.instance}: {s.event}" for s in todo if s.skipped and s.with_instance})
         rows.append(f"| {name} | {', '.join(ran) or 'nothing'} | {', '.join(skipped) or '-'} |")
     return "\n".join(rows) + "\n"
 

@@ -84,7 +84,8 @@ def diff(old: Plan | None, new: Plan) -> dict[str, Any]:
     for i, s in enumerate(todo):
         if s.type == "command:remote:Command" and s.op != "same":
             scripts.append({"order": i + 1, "instance": s.instance, "event": s.event, "op": s.op,
-                            "phase": s.phase, "runs": s.runs, "command": s.name, "reason": s.reason})
+                            "phase": s.phase, "runs": s.runs, "command": s.name, "reason": s.reason,
+                            "with_instance": s.with_instance})
     others = Counter(f"{s.op}" for s in todo if s.type != "command:remote:Command" and s.op != "same"
                      and s.phase != "delete" or (s.type != "command:remote:Command" and s.op == "delete"))
     return {"blocked": [{"resource": s.name, "type": s.type, "reason": s.reason} for s in todo if s.blocked],
@@ -114,7 +115,7 @@ def render_diff(old: Plan | None, new: Plan, as_json: bool = False) -> str:
         for s in by_instance[inst]:
             what = {"create": "runs", "update": "runs again", "delete": "runs (delete)"}.get(s["runs"] or "", "skipped")
             if s["phase"] == "delete" and not s["runs"]:
-                what = "no script" if not s["reason"].count("deletedWith") else "skipped (instance deleted too)"
+                what = "skipped (instance deleted too)" if s["with_instance"] else "no script"
             lines.append(f"  {s['order']:>4}. {s['event']:<10} {s['op']:<8} {what:<32} {s['reason']}")
     if data["other_resources"]:
         lines.append("other resources: " + ", ".join(f"{n} {op}" for op, n in data["other_resources"].items()))
