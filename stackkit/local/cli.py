@@ -89,11 +89,14 @@ def app_overrides(args: argparse.Namespace, fleet, stack_file: Path) -> dict:  #
 def urls(state_path: Path) -> list[str]:
     """The frontends' addresses from the recorded state: what `local up` serves."""
     from stackkit.local.state import LocalState
+    from stackkit.local.web import web_layers
 
     state = LocalState.load(state_path, stack="")
+    web = web_layers()
     out = []
     for r in state.resources.values():
-        if r.type == "aws:ec2/instance:Instance" and "frontend" in str(r.inputs.get("tags", {}).get("stackkit:layers", "")):
+        layers = set(str(r.inputs.get("tags", {}).get("stackkit:layers", "")).split(","))
+        if r.type == "aws:ec2/instance:Instance" and layers & web:
             machine = state.machines.get(r.name)
             if machine and machine in state.addresses:
                 out.append(f"http://{state.addresses[machine]}/")

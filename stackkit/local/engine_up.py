@@ -69,12 +69,14 @@ def up(args: argparse.Namespace, stack_file: Path, stack: str) -> int:
 def urls(ls: LocalStack, engine: Any, stack_file: Path) -> list[str]:
     """The frontends' addresses, from the stack's outputs."""
     from stackkit.config.stackfile import read_stack_file
+    from stackkit.local.web import web_layers
 
+    web = web_layers()
     instances = read_stack_file(stack_file).config.get("stackkit:instances", {})
     out = ls.run(engine, "stack", "output", "instances", "--json", check=False)
     addresses = json.loads(out.stdout or "{}") if out.returncode == 0 else {}
     return [f"http://{addresses[n]['address']}/" for n, i in sorted(instances.items())
-            if "frontend" in i.get("layers", []) and n in addresses]
+            if web & set(i.get("layers", [])) and n in addresses]
 
 
 def down(args: argparse.Namespace, stack: str) -> int:
