@@ -7,21 +7,8 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from stackkit.plan.evaluate import Plan, Resource
-
-
-def _dump(r: Resource) -> dict[str, Any]:
-    return {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "custom": r.custom,
-            "inputs": r.inputs, "options": r.options, "property_dependencies": r.property_dependencies,
-            "id": r.id, "secret_inputs": r.secret_inputs}
-
-
-def _load(d: dict[str, Any]) -> Resource:
-    return Resource(urn=d["urn"], type=d["type"], name=d["name"], parent=d["parent"], custom=d["custom"],
-                    inputs=d["inputs"], options=d["options"], property_dependencies=d["property_dependencies"],
-                    id=d.get("id", ""), secret_inputs=d["secret_inputs"])
 
 
 @dataclass
@@ -42,8 +29,8 @@ class LocalState:
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
-            json.dump({"stack": self.stack, "resources": [_dump(r) for r in self.resources.values()],
-                       "pending_deletes": [_dump(r) for r in self.pending_deletes],
+            json.dump({"stack": self.stack, "resources": [r.to_record() for r in self.resources.values()],
+                       "pending_deletes": [r.to_record() for r in self.pending_deletes],
                        "addresses": self.addresses, "machines": self.machines,
                        "pending_machines": self.pending_machines, "retiring": self.retiring}, fh, indent=1, sort_keys=True)
         tmp.replace(path)
@@ -53,8 +40,8 @@ class LocalState:
         if not path.exists():
             return cls(stack=stack)
         data = json.loads(path.read_text())
-        resources = [_load(d) for d in data["resources"]]
+        resources = [Resource.from_record(d) for d in data["resources"]]
         return cls(stack=data["stack"], resources={r.urn: r for r in resources},
-                   pending_deletes=[_load(d) for d in data.get("pending_deletes", [])],
+                   pending_deletes=[Resource.from_record(d) for d in data.get("pending_deletes", [])],
                    addresses=data.get("addresses", {}), machines=data.get("machines", {}),
                    pending_machines=data.get("pending_machines", {}), retiring=data.get("retiring", {}))

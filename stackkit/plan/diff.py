@@ -21,6 +21,8 @@ from stackkit.errors import PlanError
 from stackkit.lifecycle.rules import steps
 from stackkit.plan.evaluate import ROOT, Plan, Resource, evaluate
 
+# runs in another tree (possibly an older revision of stackkit): only what every revision has (to_json and the
+# fields), producing the keys of Resource.to_record
 _DUMP = """
 import json, os, sys
 sys.path.insert(0, sys.argv[1])
@@ -71,10 +73,8 @@ def evaluate_tree(tree: Path, stack_path: Path, what: str = "") -> Plan:
         if result.returncode != 0:
             raise PlanError(f"{what or tree}: evaluating the program failed:\n{result.stderr[-2000:]}")
         data = json.loads(out.read_text())
-    return Plan(stack=data["stack"], project="stackkit", outputs=data.get("outputs") or {}, resources=[
-        Resource(urn=d["urn"], type=d["type"], name=d["name"], parent=d["parent"] or "", custom=d["custom"],
-                 inputs=d["inputs"], options=d["options"], property_dependencies=d["property_dependencies"],
-                 id=d["id"], secret_inputs=d["secret_inputs"]) for d in data["resources"]])
+    return Plan(stack=data["stack"], project="stackkit", outputs=data.get("outputs") or {},
+                resources=[Resource.from_record(d) for d in data["resources"]])
 
 
 def diff(old: Plan | None, new: Plan) -> dict[str, Any]:

@@ -64,8 +64,21 @@ class Resource:
         return deps
 
     def to_json(self) -> dict[str, Any]:
+        """What `plan --json` prints: no real secret values."""
         return {"urn": self.urn, "type": self.type, "name": self.name, "parent": self.parent or None,
                 "custom": self.custom, "inputs": self.inputs, "options": self.options}
+
+    def to_record(self) -> dict[str, Any]:
+        """The whole resource, real secret values included: for stackkit's own state files (0600), never printed."""
+        return {**self.to_json(), "parent": self.parent, "id": self.id, "secret_inputs": self.secret_inputs,
+                "property_dependencies": self.property_dependencies}
+
+    @classmethod
+    def from_record(cls, d: dict[str, Any]) -> Resource:
+        """Back from `to_record` (or from an older revision's dump: the same keys)."""
+        return cls(urn=d["urn"], type=d["type"], name=d["name"], parent=d["parent"] or "", custom=d["custom"],
+                   inputs=d["inputs"], options=d["options"], property_dependencies=d["property_dependencies"],
+                   id=d.get("id", ""), secret_inputs=d["secret_inputs"])
 
 
 @dataclass
