@@ -143,7 +143,9 @@ def bundle(loaded: Loaded, instance: str, views: dict[str, dict[str, Any]], app:
         "  mv -f \"$dest.sk-new\" \"$dest\"\n"
         "}\n\n"
         "sk_main() {\n"
-        f"  install -d -m 0700 {STATE_DIR}\n"
+        # 0755, not 0700: the daemons read their configs under it after a reboot (zope reads /etc/stackkit/plone/);
+        # what is private in it is private by its own mode (state.json, node.json 0600, staged/ 0700, app.env 0600)
+        f"  install -d -m 0755 {STATE_DIR}\n"
         "  case \"${1:-}\" in\n"
         f"{cases}"
         "  prepare)\n"
