@@ -36,6 +36,32 @@ def test_exactly_the_expected_scripts_run(prod: StackFile, base: Plan, name: str
     assert got == expected
 
 
+# Auto healing's alarms are an input of no lifecycle command (stackkit.components.healing): turning it off or on, or
+# notifying a topic, runs no script; a recovered or rebooted instance is the same member of the cluster.
+# (scenario, change, the alarms it removes, the alarms whose inputs change)
+HEALING_SCENARIOS = [
+    ("auto healing off on a layer", {"layers.plone.auto_healing": False},
+     {f"app{i}-{a}" for i in range(1, 6) for a in ("recover", "reboot")}, set()),
+    ("auto healing off on one of an instance's layers", {"layers.maintenance.auto_healing": False},
+     {"db1-recover", "db1-reboot"}, set()),
+    ("alarms notify a topic", {"stack.notifications": {"topic_arn": "arn:aws:sns:eu-west-1:123456789012:ops-alerts"}},
+     set(), {f"{i}-{a}" for i in ("web1", "web2", "app1", "app2", "app3", "app4", "app5", "db1")
+             for a in ("recover", "reboot")}),
+]
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+@pytest.mark.parametrize("name,change,removed,updated", HEALING_SCENARIOS, ids=[s[0] for s in HEALING_SCENARIOS])
+def test_auto_healing_changes_run_no_script(prod: StackFile, base: Plan, name: str, change: dict, removed: set,
+                                            updated: set) -> None:
+    after = changed(prod, change)
+    before_alarms = {r.name: r.inputs for r in base.of_type(ALARM)}
+    after_alarms = {r.name: r.inputs for r in after.of_type(ALARM)}
+    assert set(before_alarms) - set(after_alarms) == removed
+    assert {n for n, i in after_alarms.items() if before_alarms[n] != i} == updated
+    assert [s.name for s in commands(steps(base, after))] == []
+
+
 def _events(prod: StackFile, base: Plan, change: dict) -> list[tuple[str | None, str | None, str]]:
     return [(s.instance, s.event, s.phase) for s in commands(steps(base, changed(prod, change)))]
 

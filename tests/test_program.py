@@ -80,14 +80,16 @@ EXPECTED_COUNTS = {
                    "aws:ec2/natGateway:NatGateway": 1,
                    "aws:lb/loadBalancer:LoadBalancer": 1, "aws:lb/targetGroupAttachment:TargetGroupAttachment": 2,
                    "aws:ec2/subnet:Subnet": 4, "command:remote:Command": 8 * 3 + 5,
-                   "pulumi:index:Stash": 2 + 8},   # a batch barrier, members-ready, one pinned host key per instance
+                   "pulumi:index:Stash": 2 + 8,    # a batch barrier, members-ready, one pinned host key per instance
+                   "aws:cloudwatch/metricAlarm:MetricAlarm": 8 * 2},   # auto healing: recover + reboot per instance
     "staging": {"stackkit:index:Stack": 1, "stackkit:index:Layer": 4, "stackkit:index:Instance": 1,
                 "aws:ec2/instance:Instance": 1, "aws:ebs/volume:Volume": 2, "aws:ec2/eip:Eip": 1,
                 "aws:ec2/natGateway:NatGateway": 0,
-                "command:remote:Command": 4, "pulumi:index:Stash": 1 + 1},
+                "command:remote:Command": 4, "pulumi:index:Stash": 1 + 1,
+                "aws:cloudwatch/metricAlarm:MetricAlarm": 2},
     "relstorage": {"stackkit:index:Database": 1, "aws:rds/instance:Instance": 1, "aws:ec2/instance:Instance": 5,
                    "aws:ebs/volume:Volume": 0, "command:remote:Command": 5 * 3 + 2,
-                   "pulumi:index:Stash": 1 + 5},
+                   "pulumi:index:Stash": 1 + 5, "aws:cloudwatch/metricAlarm:MetricAlarm": 5 * 2},
 }
 
 
@@ -183,3 +185,70 @@ def test_no_secret_in_plaintext(plans: dict[str, Plan], stack_files: dict, stack
         assert set(r.options["additionalSecretOutputs"]) >= {"stdout", "stderr"}
         if any(v in r.secret_inputs.get("stdin", "") for v in sf.placeholders.values()):
             assert r.inputs["stdin"] == "[secret]"
+
+
+# --- auto healing (docs/concepts.md): two CloudWatch alarms per instance, with AWS's documented values ----------------
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+# (alarm suffix, metric, statistic, evaluation periods, EC2 action, what the description says)
+CHECKS = [
+    ("recover", "StatusCheckFailed_System", "Maximum", 2, "recover",
+     "recovers it on new hardware when EC2's system status check fails"),
+    ("reboot", "StatusCheckFailed_Instance", "Minimum", 3, "reboot", "reboots it when its instance status check fails"),
+]
+TOPIC = "arn:aws:sns:eu-west-1:123456789012:ops-alerts"
+
+
+def alarm_inputs(plan: Plan, stack: str, region: str, topic: str | None = None) -> dict[str, dict]:
+    """The exact inputs every alarm must have: one recover and one reboot alarm per instance of `plan`."""
+    out = {}
+    for inst in plan.of_type("aws:ec2/instance:Instance"):
+        tags = {k: v for k, v in inst.inputs["tags"].items() if k != "Name"}
+        for suffix, metric, statistic, periods, action, what in CHECKS:
+            name = f"{stack}-{inst.name}-{suffix}"
+            out[f"{inst.name}-{suffix}"] = {
+                "name": name, "alarmDescription": f"stackkit, instance {inst.name}: {what} for {periods} minutes",
+                "namespace": "AWS/EC2", "metricName": metric, "dimensions": {"InstanceId": inst.id},
+                "statistic": statistic, "period": 60, "evaluationPeriods": periods, "threshold": 1,
+                "comparisonOperator": "GreaterThanOrEqualToThreshold",
+                "alarmActions": [f"arn:aws:automate:{region}:ec2:{action}", *([topic] if topic else [])],
+                "okActions": [topic] if topic else [], "tags": {**tags, "Name": name}}
+    return out
+
+
+def test_every_production_instance_has_the_two_alarms_with_exact_inputs(plans: dict[str, Plan]) -> None:
+    plan = plans["production"]
+    got = {r.name: r.inputs for r in plan.of_type(ALARM)}
+    assert got == alarm_inputs(plan, "plone-production", "eu-west-1")
+    for r in plan.of_type(ALARM):
+        assert _parent(plan, r).type == "stackkit:index:Instance"
+
+
+def test_alarms_notify_the_stack_topic(stack_files: dict) -> None:
+    sf = stack_files["production"]
+    stack = {**sf.config["stackkit:stack"], "notifications": {"topic_arn": TOPIC}}
+    plan = evaluate(sf, overrides={"stackkit:stack": stack})
+    assert {r.name: r.inputs for r in plan.of_type(ALARM)} == alarm_inputs(plan, "plone-production", "eu-west-1",
+                                                                           TOPIC)
+
+
+# (layers' auto_healing settings, instance types, the alarms expected)
+HEALING = [
+    ({"plone": False}, {}, {n for i in ("web1", "web2", "db1") for n in (f"{i}-recover", f"{i}-reboot")}),
+    # an instance heals only if every one of its layers does: db1 carries zeoserver and maintenance
+    ({"maintenance": False}, {}, {n for i in ("web1", "web2", "app1", "app2", "app3", "app4", "app5")
+                                  for n in (f"{i}-recover", f"{i}-reboot")}),
+    # instance store (m6id): EC2 cannot recover it; the reboot alarm stays
+    ({"frontend": False, "plone": False}, {"db1": "m6id.large"}, {"db1-reboot"}),
+]
+
+
+@pytest.mark.parametrize(("layers", "types", "expected"), HEALING, ids=["plone-off", "one-of-two-layers-off",
+                                                                        "instance-store"])
+def test_which_instances_heal(stack_files: dict, layers: dict, types: dict, expected: set) -> None:
+    sf = stack_files["production"]
+    cfg_layers = {n: {**s, "auto_healing": layers.get(n, True)} for n, s in sf.config["stackkit:layers"].items()}
+    cfg_instances = {n: {**s, **({"type": types[n]} if n in types else {})}
+                     for n, s in sf.config["stackkit:instances"].items()}
+    plan = evaluate(sf, overrides={"stackkit:layers": cfg_layers, "stackkit:instances": cfg_instances})
+    assert {r.name for r in plan.of_type(ALARM)} == expected

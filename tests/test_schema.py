@@ -24,7 +24,7 @@ def schema() -> dict:
 def test_the_schema_is_valid_and_keyed_like_the_stack_file(schema: dict) -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     assert set(schema["properties"]) == {"aws:region", "stackkit:stack", "stackkit:layers", "stackkit:instances",
-                                         "stackkit:apps", "stackkit:resources"}
+                                         "stackkit:apps", "stackkit:resources", "stackkit:users"}
     assert set(schema["required"]) == {"aws:region", "stackkit:stack", "stackkit:layers", "stackkit:instances"}
 
 
@@ -37,4 +37,11 @@ def test_the_schema_refuses_unknown_keys(schema: dict, stack_files: dict[str, St
     config = json.loads(json.dumps(stack_files["staging"].config))
     config["stackkit:instances"]["stage1"]["sise"] = "large"
     with pytest.raises(jsonschema.ValidationError, match="sise"):
+        jsonschema.Draft202012Validator(schema).validate(config)
+
+
+def test_the_schema_refuses_a_users_unknown_key(schema: dict, stack_files: dict[str, StackFile]) -> None:
+    config = json.loads(json.dumps(stack_files["staging"].config))
+    config["stackkit:users"] = {"alice": {"ssh_public_key": "ssh-ed25519 AAAA", "shell": "/bin/zsh"}}
+    with pytest.raises(jsonschema.ValidationError, match="shell"):
         jsonschema.Draft202012Validator(schema).validate(config)

@@ -6,6 +6,8 @@ Each event sees only what it needs, so a command's inputs change only when its s
 - deploy / undeploy: + the app, the databases it uses (no members: a membership change never redeploys)
 - configure: + members of the layers the instance watches (`watches` in layer.yaml; `*` = all), all apps,
   the databases its layers use
+- users (the users step, not an OpsWorks event): the stack and the users of the instance's layers, nothing else; no
+  other view holds a user, so a change to `users` re-runs only the users step of the instances it concerns
 """
 
 from __future__ import annotations
@@ -188,6 +190,26 @@ def view(loaded: Loaded, instance: str, event: str, facts: dict[str, InstanceFac
         out["apps"] = {}
         out["databases"] = {}
     return out
+
+
+def instance_users(loaded: Loaded, instance: str) -> list[str]:
+    """The users with access to `instance`: those without layers (every instance) or sharing one of its layers."""
+    cfg = loaded.config
+    own = set(cfg.instances[instance].layers)
+    return sorted(u for u, s in cfg.users.items() if s.layers is None or own & set(s.layers))
+
+
+def users_view(loaded: Loaded, instance: str) -> dict[str, Any]:
+    """The users step's view: the instance's users with their key and sudo, not their layers (a layer edit that keeps
+    the same users on an instance changes nothing there)."""
+    cfg = loaded.config
+    return {
+        "event": "users",
+        "stack": stack_record(loaded),
+        "instance": {"name": instance},
+        "users": {u: {"ssh_public_key": cfg.users[u].ssh_public_key, "sudo": cfg.users[u].sudo}
+                  for u in instance_users(loaded, instance)},
+    }
 
 
 def secret_values(loaded: Loaded) -> list[str]:

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from stackkit.cluster.hostkeys import HostKey, cloud_config
+from stackkit.components.healing import Healing, add_alarms
 from stackkit.config.instance_types import architecture
 
 # AMI owners and name patterns per OS: looked up in the stack's region at run time, so one config works everywhere.
@@ -54,6 +55,7 @@ class InstanceArgs:
     egress: list[pulumi.Resource] = field(default_factory=list)   # a private subnet's route out (NAT), created first
     tags: dict[str, str] = field(default_factory=dict)
     pin: str = "derived"                           # instances.<name>.host_key: derived | unpinned | a public key
+    healing: Healing | None = None                 # its layers' auto_healing: the recover and reboot alarms
 
 
 def ami_lookup(os_name: str, instance_type: str, parent: pulumi.Resource) -> pulumi.Output[str]:
@@ -101,6 +103,9 @@ class Instance(pulumi.ComponentResource):
             # (hostname, host key) is the first one for good: the engine gives a replacement the old copy's
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami", "userData"], depends_on=args.egress))
         self.host_key = self._pin(name, args)
+        # on the instance's id only, and an input of nothing: healing never runs a lifecycle script
+        self.alarms = ([] if args.healing is None
+                       else add_alarms(name, self.ec2.id, args.healing, tags, self))
 
         self.elastic_ip = pulumi.Output.from_input(None)
         eip = args.elastic_ip

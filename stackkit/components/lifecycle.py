@@ -1,7 +1,7 @@
 """The lifecycle commands of every instance, as pulumi-command remote.Command resources parented to their Instance.
 
-Per instance: setup; deploy|undeploy per app of its layers; configure; prepare|shutdown. The order and the re-run rules
-(docs/lifecycle.md) come from the graph built here:
+Per instance: setup; deploy|undeploy per app of its layers; configure; prepare|shutdown; users|lock_users when
+stackkit:users gives it a user. The order and the re-run rules (docs/lifecycle.md) come from the graph built here:
 
     ec2 ─ volumes/EIP ─ setup ─ deploy(app, batch k) ─ … ─ members-ready (barrier) ─ configure ─ shutdown ─ LB attachment
 
@@ -10,7 +10,10 @@ Per instance: setup; deploy|undeploy per app of its layers; configure; prepare|s
   skipped when the instance itself goes away (deleted_with);
 - configure's triggers are the fingerprint of the state its layers watch: only a change there replaces (re-runs) it;
 - shutdown's create only prepares; its delete runs the layers' shutdown scripts while the host is still up: after the
-  survivors' configure (deletes run last), before volumes detach and the instance terminates (reverse dependency order).
+  survivors' configure (deletes run last), before volumes detach and the instance terminates (reverse dependency order);
+- users runs after setup and waits for no deploy; its input is only the users of the instance (users_view), so a change
+  to stackkit:users updates (re-runs) it on the instances concerned and nothing else; it exists while the instance has
+  a user, and its delete (lock_users) locks every user stackkit created there; it goes unrun with its instance.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from stackkit.cluster.state import (
     carries_secret,
     fingerprint,
     redacted,
+    users_view,
     view,
     watched_instances,
 )
@@ -34,6 +38,7 @@ from stackkit.components.instance import Instance
 from stackkit.config.load import Loaded
 from stackkit.config.placement import bastion, is_public
 from stackkit.lifecycle.bundle import RUN, bundle
+from stackkit.lifecycle.users import users_bundle
 
 SECRET_OUTPUTS = ["stdout", "stderr"]
 
@@ -45,6 +50,7 @@ class Lifecycle:
     configure: dict[str, remote.Command]
     shutdown: dict[str, remote.Command]
     barrier: pulumi.Resource
+    users: dict[str, remote.Command]
 
 
 def deploy_batches(loaded: Loaded, app: str) -> list[list[str]]:
@@ -184,7 +190,16 @@ class _Builder:
                 stdin=self._stdin(name, [name], shutdown_views),
                 triggers=[inst.ec2.id, *[a.id for a in inst.attachments]],
                 depends_on=[configure[name], *inst.attachments], deleted_with=False)
-        return Lifecycle(setup=setup, deploys=deploys, configure=configure, shutdown=shutdown, barrier=barrier)
+        users: dict[str, remote.Command] = {}
+        for name in self.instances:
+            uv = users_view(loaded, name)
+            if not uv["users"]:
+                continue
+            users[name] = self.command(
+                name, "users", create=RUN.format(event="users"), delete=RUN.format(event="lock_users"),
+                stdin=users_bundle(name, uv), triggers=[self.instances[name].ec2.id], depends_on=[setup[name]])
+        return Lifecycle(setup=setup, deploys=deploys, configure=configure, shutdown=shutdown, barrier=barrier,
+                         users=users)
 
 
 def add_lifecycle(loaded: Loaded, instances: dict[str, Instance], dbs: dict[str, pulumi.Output[DatabaseFacts]],

@@ -14,10 +14,12 @@ from stackkit.cluster.hostkeys import derive
 from stackkit.cluster.state import DatabaseFacts
 from stackkit.components.app import App
 from stackkit.components.database import Database, DatabaseArgs
+from stackkit.components.healing import Healing
 from stackkit.components.instance import Instance, InstanceArgs, VolumeSpec
 from stackkit.components.layer import Layer, LayerArgs, ingress_rules
 from stackkit.components.lifecycle import Lifecycle, add_lifecycle
 from stackkit.components.network import Network, create_network
+from stackkit.config.instance_types import recoverable
 from stackkit.config.load import Loaded
 from stackkit.config.placement import bastion, is_public, private_instances
 
@@ -154,6 +156,9 @@ class Stack(pulumi.ComponentResource):
                 hostname=cfg.hostname(iname), root_volume_gb=inst.root_volume_gb, volumes=vols,
                 host_key=derive(cfg.stack.ssh_private_key.get_secret_value(), pulumi.get_stack(), iname),
                 pin=inst.host_key,
+                healing=Healing(prefix=f"{self._name}-{iname}", region=cfg.region, recover=recoverable(inst.type),
+                                topic_arn=cfg.stack.notifications.topic_arn if cfg.stack.notifications else None)
+                if cfg.auto_healing(iname) else None,
                 registered_volume_ids={n: v.id for n, v in self.volumes.items()},
                 elastic_ip=self.elastic_ips.get(inst.elastic_ip) if inst.elastic_ip else None,
                 auto_elastic_ip=any(cfg.layers[la].elastic_ips for la in inst.layers),

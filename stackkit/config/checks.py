@@ -11,6 +11,7 @@ from stackkit.config.instance_types import vcpus
 from stackkit.config.layerspec import LayerSpec
 from stackkit.config.models import StackConfig
 from stackkit.config.placement import private_instances, public_instances
+from stackkit.config.users import user_problems
 
 Check = Callable[[StackConfig, dict[str, LayerSpec]], Iterator[str]]
 
@@ -201,7 +202,7 @@ def network(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
 
 CHECKS: tuple[Check, ...] = (attribute_types, layers_exist, references, volume_overrides, elastic_ips, colocation,
                              load_balancers, hostnames, ports, volumes_per_instance, databases, backends, network,
-                             environment_read_by_layers)
+                             environment_read_by_layers, user_problems)
 
 
 def run_checks(cfg: StackConfig, specs: dict[str, LayerSpec]) -> list[str]:

@@ -8,6 +8,7 @@ A type outside it is refused at load with the closest known names; to use anothe
 from __future__ import annotations
 
 import difflib
+import re
 
 _T = ("nano", "micro", "small", "medium", "large", "xlarge", "2xlarge")
 _TO_16 = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
@@ -65,3 +66,14 @@ def vcpus(instance_type: str) -> int | None:
 def architecture(instance_type: str) -> str:
     family = instance_type.partition(".")[0]
     return "arm64" if family.endswith("g") or family.endswith("gd") or family.endswith("gn") else "x86_64"
+
+
+# EC2 User Guide, "Recover your instance" (CloudWatch action based recovery): the recover action needs an instance
+# with EBS volumes only; types with instance store volumes (the families with a "d": m5d, m6id, c7gd...) are not
+# recovered, so they get no recover alarm (the reboot alarm still applies).
+_INSTANCE_STORE = re.compile(r"^[a-z]+\d+[a-z-]*d$")
+
+
+def recoverable(instance_type: str) -> bool:
+    """Can a CloudWatch alarm's EC2 recover action move this type to new hardware? Not with instance store volumes."""
+    return not _INSTANCE_STORE.match(instance_type.partition(".")[0])

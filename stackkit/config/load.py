@@ -21,7 +21,7 @@ from stackkit.errors import ConfigError
 from stackkit.paths import LAYERS_DIR
 
 NAMESPACE = "stackkit"
-KEYS = ("stack", "layers", "instances", "apps", "resources")
+KEYS = ("stack", "layers", "instances", "apps", "resources", "users")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The stack config: what a Pulumi.<stack>.yaml holds under the `stackkit:` namespace, as strict pydantic models.
 
-Five keys: `stackkit:stack`, `stackkit:layers`, `stackkit:instances`, `stackkit:apps`, `stackkit:resources`.
+Six keys: `stackkit:stack`, `stackkit:layers`, `stackkit:instances`, `stackkit:apps`, `stackkit:resources`,
+`stackkit:users` (stackkit.config.users).
 Every model refuses unknown keys. Secret fields are `SecretStr`: the loader checks they come from Pulumi secure values.
 """
 
@@ -32,6 +33,7 @@ from stackkit.config.inputs import (
     normalise_pem,
     source_url_problem,
 )
+from stackkit.config.users import UserSettings
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
 Nonce = int | str
@@ -99,6 +101,25 @@ def _retire_label(label: str) -> str:
 RetireLabel = Annotated[str, AfterValidator(_retire_label)]
 
 
+# an SNS topic ARN (SNS CreateTopic Name: up to 256 letters, digits, hyphens and underscores; a FIFO topic ends .fifo)
+SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+
+
+class Notifications(_Strict):
+    """Where the auto-healing alarms report (docs/concepts.md, "Auto healing"): an SNS topic of your own, its
+    subscriptions (email, chat...) confirmed by their owners; its access policy lets cloudwatch.amazonaws.com publish."""
+
+    topic_arn: str
+
+    @field_validator("topic_arn")
+    @classmethod
+    def _arn(cls, v: str) -> str:
+        if not SNS_TOPIC_ARN.match(v):
+            raise ValueError(f"{v[:80]!r} is not an SNS topic ARN (arn:aws:sns:<region>:<account id>:<topic name>, "
+                             "e.g. arn:aws:sns:eu-west-1:123456789012:ops-alerts)")
+        return v
+
+
 class StackSettings(_Strict):
     name: Name
     os: Literal["debian-12", "ubuntu-24.04"] = "debian-12"
@@ -112,6 +133,7 @@ class StackSettings(_Strict):
     tags: dict[str, str] = {}
     # data holders (stackkit.cluster.data) this up may delete: without an entry, an edit that loses one is refused
     retire: list[RetireLabel] = []
+    notifications: Notifications | None = None     # the SNS topic the auto-healing alarms notify
 
     @property
     def user(self) -> str:
@@ -187,6 +209,9 @@ class LayerSettings(_Strict):
     elastic_ips: bool = False
     volumes: dict[str, VolumeOverride] = {}
     rolling: Rolling = Rolling()
+    # OpsWorks' EnableAutoHealing, on by default: each instance gets CloudWatch alarms that recover it (system status
+    # check) or reboot it (instance status check); an instance carrying a layer with false gets none
+    auto_healing: bool = True
 
 
 # --- instances ---------------------------------------------------------------------------------------------------------
@@ -411,6 +436,7 @@ class StackConfig(_Strict):
     instances: dict[Name, InstanceSettings] = Field(min_length=1)
     apps: dict[Name, AppSettings] = {}
     resources: Resources = Resources()
+    users: dict[str, UserSettings] = {}     # per-user SSH and sudo on the instances of their layers
 
     def hostname(self, instance: str) -> str:
         return self.instances[instance].hostname or instance
@@ -421,6 +447,10 @@ class StackConfig(_Strict):
     def app_instances(self, app: str) -> list[str]:
         layers = set(self.apps[app].layers)
         return sorted(n for n, i in self.instances.items() if layers & set(i.layers))
+
+    def auto_healing(self, instance: str) -> bool:
+        """Does this instance heal itself? Only when every one of its layers says so: a false is a deliberate choice."""
+        return all(self.layers[la].auto_healing for la in self.instances[instance].layers if la in self.layers)
 
     def instance_apps(self, instance: str) -> list[str]:
         layers = set(self.instances[instance].layers)

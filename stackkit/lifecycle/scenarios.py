@@ -62,3 +62,38 @@ SCENARIOS: list[tuple[str, Change, set[tuple[str, str, str]]]] = [
                     "layers": ["plone"], "domains": ["blog.example.org"]}},
      {(f"{i}-deploy-blog", "create", "create") for i in APPS} | ALL_CONFIGURE),
 ]
+
+# --- stackkit:users (the users step) -----------------------------------------------------------------------------------
+# Not in SCENARIOS: those are all observed on the engine (tests/engine/observed/production.json), these are not yet;
+# production has no users, so each starts from production plus `before` (name, before, change, exact set).
+ALICE = {"ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGy+YedXliXkVIDhUAA6XSCgkgEvBEp0rW1kzJ+P0Yzq alice@laptop",
+         "sudo": True, "layers": ["frontend"]}
+BOB = {"ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGGA9/duvjMg6ZyYY34MOo/W1j2StgD/ndiHIOutl7dL bob@desk"}
+WEB_USERS = {"web1", "web2"}
+
+
+def _users(names: set[str] | list[str], op: str, phase: str) -> set[tuple[str, str, str]]:
+    return {(f"{i}-users", op, phase) for i in names}
+
+
+USERS_SCENARIOS: list[tuple[str, Change, Change, set[tuple[str, str, str]]]] = [
+    ("add a user to the frontend layer", {}, {"users.alice": ALICE}, _users(WEB_USERS, "create", "create")),
+    ("add a user on every instance", {}, {"users.bob": BOB}, _users(ALL, "create", "create")),
+    ("add a second user where one is", {"users.alice": ALICE}, {"users.carol": {**BOB, "layers": ["frontend"]}},
+     _users(WEB_USERS, "update", "update")),
+    ("give a user sudo", {"users.bob": BOB}, {"users.bob.sudo": True}, _users(ALL, "update", "update")),
+    ("remove one of two users", {"users.alice": ALICE, "users.bob": BOB}, {"-users.alice": None},
+     _users(WEB_USERS, "update", "update")),
+    ("remove the last user", {"users.alice": ALICE}, {"-users.alice": None}, _users(WEB_USERS, "delete", "delete")),
+    ("move a user to another layer", {"users.alice": ALICE}, {"users.alice.layers": ["plone"]},
+     _users(WEB_USERS, "delete", "delete") | _users(APPS, "create", "create")),
+    ("a layer added to a user's instances keeps them", {"users.alice": ALICE},
+     {"users.alice.layers": ["frontend", "maintenance"]}, _users(["db1"], "create", "create")),
+    ("add an instance where users are", {"users.bob": BOB},
+     {"instances.app6": {"layers": ["plone"], "type": "t3.large", "az": 1}},
+     {("app6-setup", "create", "create"), ("app6-deploy-site", "create", "create"),
+      ("app6-configure", "create", "create"), ("app6-shutdown", "create", "create"),
+      ("app6-users", "create", "create")} | WEB),
+    ("new revision where users are", {"users.bob": BOB}, {"apps.site.source.revision": "v1.1.0"},
+     {(f"{i}-deploy-site", "update", "update") for i in APPS}),
+]

@@ -22,6 +22,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "aws:lb/listener:Listener": ("port", "protocol"),
     "aws:lb/targetGroup:TargetGroup": ("port", "protocol", "healthCheck.path"),
     "command:remote:Command": ("create", "delete", "triggers"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("metricName", "evaluationPeriods", "alarmActions"),
 }
 
 

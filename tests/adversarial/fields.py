@@ -19,7 +19,7 @@ from stackkit.config.models import StackConfig
 
 # the top of StackConfig: its fields and where each lives in the stack file
 TOP = {"region": "aws:region", "stack": "stackkit:stack", "layers": "stackkit:layers", "instances": "stackkit:instances",
-       "apps": "stackkit:apps", "resources": "stackkit:resources"}
+       "apps": "stackkit:apps", "resources": "stackkit:resources", "users": "stackkit:users"}
 
 
 @dataclass(frozen=True)
