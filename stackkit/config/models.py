@@ -33,6 +33,7 @@ from stackkit.config.inputs import (
     normalise_pem,
     source_url_problem,
 )
+from stackkit.config.layerspec import VolumeType
 from stackkit.config.users import UserSettings
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
@@ -178,7 +179,7 @@ class LoadBalancer(_Strict):
 
 class VolumeOverride(_Strict):
     size_gb: int | None = Field(default=None, ge=1)
-    type: Literal["gp3", "gp2", "io1", "io2", "st1", "sc1"] | None = None
+    type: VolumeType | None = None
     iops: int | None = None
     throughput: int | None = None
     encrypted: bool | None = None
@@ -344,7 +345,7 @@ class VolumeResource(_Strict):
     instance: str
     mount_point: str
     size_gb: int = Field(ge=1)
-    type: Literal["gp3", "gp2", "io1", "io2", "st1", "sc1"] = "gp3"
+    type: VolumeType = "gp3"
     encrypted: bool = True
     iops: int | None = None
     az: int | None = Field(default=None, ge=0)
