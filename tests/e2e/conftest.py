@@ -128,3 +128,23 @@ def cluster() -> Any:
     gitserve.stop(WORKDIR)
     c.fleet.teardown()
     shutil.rmtree(WORKDIR / "volumes", ignore_errors=True)
+
+
+# The e2e modules share one cluster: test_cluster.py converges it and changes it the way operators do; the other
+# modules (auto healing, host keys, users) build on the converged cluster while it still serves the app; removing the
+# app is test_cluster.py's last step, so it runs after all of them.
+LAST = "test_removing_the_app_undeploys_once"
+
+
+def _e2e_order(item: pytest.Item) -> int:
+    if item.name == LAST:
+        return 2
+    return 0 if item.path.name == "test_cluster.py" else 1
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    slots = [i for i, item in enumerate(items) if here in item.path.parents]
+    ordered = sorted((items[i] for i in slots), key=_e2e_order)   # stable: each module keeps its own order
+    for i, item in zip(slots, ordered, strict=True):
+        items[i] = item
