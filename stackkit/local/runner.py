@@ -251,7 +251,8 @@ class Runner:
         script = step.runs or "create"
         command = r.secret_inputs.get(script) or r.secret_inputs.get("create")
         try:
-            result = self.run_remote(r.secret_inputs["connection"], command, r.secret_inputs.get("stdin"))
+            result = self.run_remote(r.secret_inputs["connection"], command, r.secret_inputs.get("stdin"),
+                                     progress=lambda line: self.log(f"{'':9}{step.instance}: {line}"))
         except LocalError as exc:
             raise LocalError(f"{step.instance}: {step.event} failed ({step.name}, {step.op}):\n{exc}\n"
                              "fix the script or the config, then run `stackkit local up` again: it resumes here") from None

@@ -19,8 +19,9 @@ import os
 import shlex
 import subprocess
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -81,29 +82,72 @@ def ssh_argv(connection: dict[str, Any], stack: ExitStack) -> list[str]:
             "-o", f"ConnectTimeout={per_dial}", f"{user}@{host}"]
 
 
-def run_remote(connection: dict[str, Any], command: str, stdin: str | None = None, timeout: float = 3600) -> Result:
+def run_remote(connection: dict[str, Any], command: str, stdin: str | None = None, timeout: float = 3600,
+               progress: Callable[[str], None] | None = None) -> Result:
+    """Run `command` over SSH with `stdin`; `progress` receives each progress line the script logs (sk_log's
+    `stackkit[HH:MM:SS]: ...` on stderr) while it runs, so a long script is not silent until it ends."""
     host, user = connection["host"], connection.get("user", "root")
     dials = int(float(connection.get("dialErrorLimit", 10)))
     with ExitStack() as stack:
-        return _run([*ssh_argv(connection, stack), command], user, host, command, stdin, dials, timeout)
+        return _run([*ssh_argv(connection, stack), command], user, host, command, stdin, dials, timeout, progress)
 
 
-def _run(argv: list[str], user: str, host: str, command: str, stdin: str | None, dials: int, timeout: float) -> Result:
+PROGRESS = "stackkit["
+
+
+def _communicate(argv: list[str], stdin: str | None, timeout: float,
+                 progress: Callable[[str], None] | None) -> tuple[int, str, str]:
+    """Like subprocess.run(capture_output=True), but stderr is read line by line as it comes."""
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out: list[bytes] = []
+    err: list[bytes] = []
+
+    def feed() -> None:
+        try:
+            proc.stdin.write((stdin or "").encode())  # type: ignore[union-attr]
+            proc.stdin.close()  # type: ignore[union-attr]
+        except (BrokenPipeError, OSError):
+            pass
+
+    def drain() -> None:
+        out.append(proc.stdout.read())  # type: ignore[union-attr]
+
+    def lines() -> None:
+        for raw in iter(proc.stderr.readline, b""):  # type: ignore[union-attr]
+            err.append(raw)
+            text = raw.decode(errors="replace").rstrip("\n")
+            if progress is not None and text.startswith(PROGRESS):
+                progress(text)
+
+    threads = [threading.Thread(target=f, daemon=True) for f in (feed, drain, lines)]
+    for t in threads:
+        t.start()
+    try:
+        code = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise LocalError(f"`{argv[-1]}` did not finish within {timeout:.0f} s") from None
+    for t in threads:
+        t.join()
+    return code, b"".join(out).decode(errors="replace"), b"".join(err).decode(errors="replace")
+
+
+def _run(argv: list[str], user: str, host: str, command: str, stdin: str | None, dials: int, timeout: float,
+         progress: Callable[[str], None] | None = None) -> Result:
     attempt = 0
     while True:
         attempt += 1
-        proc = subprocess.run(argv, input=(stdin or "").encode(), capture_output=True, timeout=timeout)
-        out = proc.stdout.decode(errors="replace")
-        err = proc.stderr.decode(errors="replace")
+        code, out, err = _communicate(argv, stdin, timeout, progress)
         # 255: ssh itself failed (refused, unreachable): dial again, like pulumi-command's backoff; a refused host
         # key or authentication is not dialled again
         refused = any(s in err for s in ("Connection refused", "timed out", "No route to host", "Connection reset"))
-        if proc.returncode == SSH_FAILED and not out and refused and attempt < dials:
+        if code == SSH_FAILED and not out and refused and attempt < dials:
             time.sleep(min(0.1 * 1.5 ** attempt, 5))
             continue
         break
-    result = Result(stdout=out.removesuffix("\n"), stderr=err.removesuffix("\n"), exit_code=proc.returncode)
-    if proc.returncode != 0:
+    result = Result(stdout=out.removesuffix("\n"), stderr=err.removesuffix("\n"), exit_code=code)
+    if code != 0:
         tail = "\n".join((out + err).splitlines()[-40:])
-        raise LocalError(f"`{command}` on {user}@{host} exited {proc.returncode}; last lines of its output:\n{tail}")
+        raise LocalError(f"`{command}` on {user}@{host} exited {code}; last lines of its output:\n{tail}")
     return result
