@@ -19,7 +19,6 @@ from typing import Any
 
 from stackkit.config.attributes import lookup
 from stackkit.config.instance_types import vcpus
-from stackkit.config.layerspec import MAX_BACKENDS
 from stackkit.config.load import Loaded, secret_fields
 
 MEMBER_EVENTS = ("configure",)
@@ -48,7 +47,7 @@ def backends(loaded: Loaded, instance: str) -> int:
         spec = loaded.specs[layer]
         if spec.backends is not None:
             value = lookup(loaded.attrs[instance], spec.backends.attribute)
-            return min(int(vcpus(inst.type) or 1), MAX_BACKENDS) if value == "auto" else int(value)
+            return min(int(vcpus(inst.type) or 1), spec.backends.max) if value == "auto" else int(value)
     return 0
 
 

@@ -101,6 +101,11 @@ def layer_type_problems(spec: LayerSpec, where: str) -> list[str]:
             bad = value_problem(t, defaults[name])
             if bad:
                 problems.append(f"{where}: attributes.{name}: the default {bad}")
+    if spec.backends is not None:
+        t = spec.types.get(spec.backends.attribute, {})
+        if t.get("max") != spec.backends.max:
+            problems.append(f"{where}: types.{spec.backends.attribute}: its max ({t.get('max')}) must be backends.max "
+                            f"({spec.backends.max}), the most processes an instance runs")
     for name in sorted(set(defaults) - set(spec.types)):
         problems.append(f"{where}: attributes.{name}: has no type; declare it under types: (e.g. {name}: {{type: int}})")
     return problems

@@ -81,11 +81,9 @@ class LayerLoadBalancer(_Strict):
 
 
 class Backends(_Strict):
-    attribute: str                 # processes per instance: a number, or auto (the instance's vCPUs, at most MAX_BACKENDS)
+    attribute: str                 # processes per instance: a number, or auto (the instance's vCPUs, at most `max`)
     threads: str | None = None     # threads per process (a frontend's per-server maxconn follows it)
-
-
-MAX_BACKENDS = 18                  # ports 8081-8098: the layer's security group opens exactly these
+    max: int = Field(ge=1, le=1000)   # the most processes an instance runs: as many as the ports the layer opens
 
 
 class User(_Strict):
