@@ -9,9 +9,8 @@ Every value is escaped for the format it lands in, by the environment, not by ea
   thing spelled out.
 - daemon configs (every other template): a `{{ … }}` must be a number, a boolean, or a string of plain token
   characters (`CONFIG_TOKEN`: no whitespace, quotes, `;`, braces, `#`, `%`, `$`, backslash); anything else must go through
-  a filter made for that format (`libpq`, `systemd_env`, `systemd_value`, `zconfig`,
-  `vcl_string`), which marks it escaped. A value that is
-  neither stops the render naming the template and line, so a template can never write an unescaped value. Values
+  a filter made for that format (`libpq`, `systemd_env`, `systemd_value`, `zconfig`), which marks it escaped. A value
+  that is neither stops the render naming the template and line, so a template can never write an unescaped value. Values
   are first validated at load (stackkit.config), with the config path; this is the second line of defence.
 """
 
@@ -66,7 +65,7 @@ def _config_finalize(value: Any) -> str:
         raise jinja2.UndefinedError(
             f"the value {text[:60]!r} is not a plain token and reached a config file unescaped: validate it at load "
             "or render it through the filter made for this file's format "
-            "(libpq, systemd_env, systemd_value, zconfig, vcl_string)")
+            "(libpq, systemd_env, systemd_value, zconfig)")
     return text
 
 
@@ -101,14 +100,6 @@ def _zconfig(value: Any) -> Escaped:
     return Escaped(text.replace("$", "$$"))
 
 
-def _vcl_string(value: Any) -> Escaped:
-    """A VCL long string {"…"} cannot contain the sequence "}: refuse it (it would end the string)."""
-    text = _text(value)
-    if '"}' in text or "\n" in text:
-        raise jinja2.UndefinedError(f"{text[:60]!r} cannot be a VCL string")
-    return Escaped('{"' + text + '"}')
-
-
 def _fail(message: str) -> str:
     """`{{ fail("...") }}` in a template: stop rendering with this message (raised with the template's name and line)."""
     raise jinja2.UndefinedError(message)
@@ -140,7 +131,6 @@ def environment(layers_dir: str = str(LAYERS_DIR), shell: bool = True) -> jinja2
     env.filters["shquote"] = _shquote
     env.filters["libpq"] = _libpq
     env.filters["systemd_env"] = _systemd_env
-    env.filters["vcl_string"] = _vcl_string
     env.filters["systemd_value"] = _systemd_value
     env.filters["zconfig"] = _zconfig
     env.filters["tojson"] = _tojson_sorted
