@@ -19,6 +19,7 @@ from typing import Any
 
 from stackkit.config.attributes import lookup
 from stackkit.config.instance_types import vcpus
+from stackkit.config.layerspec import Backends
 from stackkit.config.load import Loaded, secret_fields
 
 MEMBER_EVENTS = ("configure",)
@@ -41,23 +42,24 @@ class DatabaseFacts:
     port: int
 
 
+def _backends_spec(loaded: Loaded, instance: str) -> Backends | None:
+    """The backends declaration (layer.yaml `backends`) of the first of the instance's layers that has one."""
+    return next((loaded.specs[la].backends for la in loaded.config.instances[instance].layers
+                 if loaded.specs[la].backends is not None), None)
+
+
 def backends(loaded: Loaded, instance: str) -> int:
-    inst = loaded.config.instances[instance]
-    for layer in inst.layers:
-        spec = loaded.specs[layer]
-        if spec.backends is not None:
-            value = lookup(loaded.attrs[instance], spec.backends.attribute)
-            return min(int(vcpus(inst.type) or 1), spec.backends.max) if value == "auto" else int(value)
-    return 0
+    spec = _backends_spec(loaded, instance)
+    if spec is None:
+        return 0
+    value = lookup(loaded.attrs[instance], spec.attribute)
+    return min(int(vcpus(loaded.config.instances[instance].type) or 1), spec.max) if value == "auto" else int(value)
 
 
 def threads(loaded: Loaded, instance: str) -> int | None:
     """Threads per backend process on `instance` (its own merged attributes: set on its layer, stack or instance)."""
-    for layer in loaded.config.instances[instance].layers:
-        spec = loaded.specs[layer].backends
-        if spec is not None and spec.threads is not None:
-            return int(lookup(loaded.attrs[instance], spec.threads))
-    return None
+    spec = _backends_spec(loaded, instance)
+    return int(lookup(loaded.attrs[instance], spec.threads)) if spec is not None and spec.threads is not None else None
 
 
 def instance_record(loaded: Loaded, name: str, facts: InstanceFacts) -> dict[str, Any]:
