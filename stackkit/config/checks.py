@@ -9,6 +9,7 @@ from stackkit.config.attribute_types import attribute_types
 from stackkit.config.attributes import deep_merge, lookup
 from stackkit.config.instance_types import vcpus
 from stackkit.config.layerspec import LayerSpec
+from stackkit.config.load_based import scaling_problems
 from stackkit.config.models import StackConfig
 from stackkit.config.placement import private_instances, public_instances
 from stackkit.config.users import user_problems
@@ -202,7 +203,7 @@ def network(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
 
 CHECKS: tuple[Check, ...] = (attribute_types, layers_exist, references, volume_overrides, elastic_ips, colocation,
                              load_balancers, hostnames, ports, volumes_per_instance, databases, backends, network,
-                             environment_read_by_layers, user_problems)
+                             environment_read_by_layers, user_problems, scaling_problems)
 
 
 def run_checks(cfg: StackConfig, specs: dict[str, LayerSpec]) -> list[str]:

@@ -34,6 +34,8 @@ from stackkit.config.inputs import (
     source_url_problem,
 )
 from stackkit.config.layerspec import VolumeType
+from stackkit.config.load_based import LoadBased
+from stackkit.config.schedule import Schedule
 from stackkit.config.users import UserSettings
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
@@ -213,6 +215,8 @@ class LayerSettings(_Strict):
     # OpsWorks' EnableAutoHealing, on by default: each instance gets CloudWatch alarms that recover it (system status
     # check) or reboot it (instance status check); an instance carrying a layer with false gets none
     auto_healing: bool = True
+    # OpsWorks' load-based scaling: the layer's average CPU starts and stops its load-based instances
+    load_based: LoadBased | None = None
 
 
 # --- instances ---------------------------------------------------------------------------------------------------------
@@ -230,6 +234,10 @@ class InstanceSettings(_Strict):
     # the instance's own public key "ssh-ed25519 AAAA..." (an instance created before stackkit derived host keys), or
     # "unpinned" (no check at all: the bundles, secrets included, go to whoever answers at the address)
     host_key: str = "derived"
+    # OpsWorks' time-based and load-based instances (one or the other): EventBridge Scheduler starts and stops it on a
+    # weekly schedule, or its layer's load_based alarms do
+    schedule: Schedule | None = None
+    load_based: bool = False
 
     @field_validator("host_key")
     @classmethod
