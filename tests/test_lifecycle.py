@@ -165,7 +165,7 @@ def test_secrets_travel_only_in_secret_inputs(base: Plan) -> None:
 def test_plan_against_a_stack_file(tmp_path: Path) -> None:
     old = tmp_path / "Pulumi.production.yaml"
     old.write_text((ROOT / "Pulumi.production.yaml").read_text().replace(
-        "    app5: {layers: [plone], type: t3.large, az: 0}\n", ""))
+        "    app5: {layers: [plone], type: t3.large, az: 0, load_based: true}\n", ""))
     result = subprocess.run([sys.executable, "-m", "stackkit", "plan", "production", "--against", str(old)], cwd=ROOT,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr

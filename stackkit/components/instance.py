@@ -56,6 +56,7 @@ class InstanceArgs:
     tags: dict[str, str] = field(default_factory=dict)
     pin: str = "derived"                           # instances.<name>.host_key: derived | unpinned | a public key
     healing: Healing | None = None                 # its layers' auto_healing: the recover and reboot alarms
+    detailed_monitoring: bool = False              # 1-minute CloudWatch metrics (a load-based layer's alarms)
 
 
 def ami_lookup(os_name: str, instance_type: str, parent: pulumi.Resource) -> pulumi.Output[str]:
@@ -90,6 +91,7 @@ class Instance(pulumi.ComponentResource):
             vpc_security_group_ids=args.security_group_ids,
             key_name=args.key_name,
             iam_instance_profile=args.instance_profile,
+            monitoring=True if args.detailed_monitoring else None,
             associate_public_ip_address=args.public,
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(http_tokens="required", http_endpoint="enabled",
                                                                  http_put_response_hop_limit=1),

@@ -19,8 +19,11 @@ from stackkit.components.instance import Instance, InstanceArgs, VolumeSpec
 from stackkit.components.layer import Layer, LayerArgs, ingress_rules
 from stackkit.components.lifecycle import Lifecycle, add_lifecycle
 from stackkit.components.network import Network, create_network
+from stackkit.components.scaling import ScaledLayer, Scaling
+from stackkit.components.schedule import Schedules, Timed
 from stackkit.config.instance_types import recoverable
 from stackkit.config.load import Loaded
+from stackkit.config.load_based import load_based_layer, scaled_layers, scaler_settings
 from stackkit.config.placement import bastion, is_public, private_instances
 
 
@@ -48,6 +51,7 @@ class Stack(pulumi.ComponentResource):
         self._create_registered()
         self._create_databases()
         self._create_instances()
+        self._create_scaling()
         db_facts = {n: pulumi.Output.all(d.endpoint, d.port).apply(lambda a: DatabaseFacts(endpoint=a[0], port=a[1]))
                     for n, d in self.databases.items()}
         self.lifecycle = add_lifecycle(loaded, self.instances, db_facts, self)
@@ -162,7 +166,30 @@ class Stack(pulumi.ComponentResource):
                 registered_volume_ids={n: v.id for n, v in self.volumes.items()},
                 elastic_ip=self.elastic_ips.get(inst.elastic_ip) if inst.elastic_ip else None,
                 auto_elastic_ip=any(cfg.layers[la].elastic_ips for la in inst.layers),
-                tags={**self.tags, "stackkit:layers": ",".join(inst.layers)}), opts=self._child)
+                # the layer's average CPU in 1-minute periods for the load-based alarms
+                detailed_monitoring=any(cfg.layers[la].load_based is not None for la in inst.layers),
+                tags={**self.tags, "stackkit:layers": ",".join(inst.layers),
+                      **({"stackkit:load_based": scaled} if (scaled := load_based_layer(cfg, iname)) else {})}),
+                opts=self._child)
+
+    def _create_scaling(self) -> None:
+        """Time-based instances' schedules and load-based layers' alarms and function (none: no resource at all)."""
+        cfg = self._loaded.config
+        timed = {n: Timed(schedule=i.schedule, instance_id=self.instances[n].ec2.id,
+                          instance_arn=self.instances[n].ec2.arn)
+                 for n, i in sorted(cfg.instances.items()) if i.schedule is not None}
+        self.schedules = Schedules(self._name, timed, self.tags, opts=self._child) if timed else None
+        for la, s in sorted(cfg.layers.items()):
+            if s.load_based is not None and la not in scaled_layers(cfg):
+                pulumi.log.warn(f"layers.{la}.load_based: no instance of the layer is load-based, so it gets no alarms "
+                                f"until one has load_based: true", resource=self)
+        scaled = {la: ScaledLayer(settings=cfg.layers[la].load_based,  # type: ignore[arg-type]
+                                  instance_ids=[self.instances[i].ec2.id for i in cfg.layer_instances(la)],
+                                  load_based_arns=[self.instances[i].ec2.arn for i in cfg.layer_instances(la)
+                                                   if load_based_layer(cfg, i) == la])
+                  for la in scaled_layers(cfg)}
+        self.scaling = (Scaling(self._name, scaler_settings(cfg), scaled, self.tags, opts=self._child)
+                        if scaled else None)
 
     def _outputs(self) -> dict[str, pulumi.Input[object]]:
         out: dict[str, pulumi.Input[object]] = {

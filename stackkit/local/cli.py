@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from datetime import UTC
 from pathlib import Path
 
 from stackkit.errors import LocalError
@@ -150,12 +151,52 @@ def status(args: argparse.Namespace) -> int:
     return 0
 
 
+def schedule(args: argparse.Namespace) -> int:
+    """Play EventBridge Scheduler: each time-based machine as its recorded schedules want it at --at (default now)."""
+    from datetime import datetime
+
+    from stackkit.local.automation import play_schedule
+    from stackkit.local.state import LocalState
+
+    _, state_path, stack = _paths(args)
+    at = datetime.now(UTC) if args.at is None else _when(args.at)
+    state = LocalState.load(state_path, stack=stack)
+    changed = play_schedule(state, _fleet(Path(args.workdir)), at)
+    print(f"stackkit local: schedules at {at.isoformat()}: {len(changed)} machine(s) started or stopped")
+    return 0
+
+
+def _when(text: str):  # type: ignore[no-untyped-def]
+    from datetime import datetime
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise LocalError(f"--at {text!r}: not an ISO 8601 time; e.g. 2026-11-30T19:00+01:00") from None
+    if at.tzinfo is None:
+        raise LocalError(f"--at {text!r}: give its UTC offset (e.g. 2026-11-30T19:00+01:00 or ...Z)")
+    return at
+
+
+def scale(args: argparse.Namespace) -> int:
+    """Play the scaling function: the layer's up or down alarm fires."""
+    from stackkit.local.automation import play_scale
+    from stackkit.local.state import LocalState
+
+    _, state_path, stack = _paths(args)
+    state = LocalState.load(state_path, stack=stack)
+    decision = play_scale(state, _fleet(Path(args.workdir)), args.layer, args.direction)
+    print(f"stackkit local: started {', '.join(decision.start) or 'none'}; stopped {', '.join(decision.stop) or 'none'}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("local", help="bring a stack up on Debian 12 machines on this host (systemd-nspawn; root)")
     verbs = p.add_subparsers(dest="verb", required=True)
     for name, fn, help_ in (("up", up, "boot the machines and run the lifecycle as pulumi up would"),
                             ("down", down, "stop and remove the machines (volumes are kept)"),
-                            ("status", status, "machines, addresses, reachability")):
+                            ("status", status, "machines, addresses, reachability"),
+                            ("schedule", schedule, "play the time-based instances' schedules: start or stop machines"),
+                            ("scale", scale, "play the scaling function: a load-based layer's up or down alarm fires")):
         v = verbs.add_parser(name, help=help_)
         v.add_argument("stack", nargs="?")
         v.add_argument("--config", help="a stack file instead of Pulumi.<stack>.yaml")
@@ -168,6 +209,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                            help="replace this instance although unchanged (like pulumi up --replace)")
             v.add_argument("--app", action="append", metavar="NAME=DIR",
                            help="deploy app NAME from folder DIR, served to the machines by git (repeatable)")
+        if name == "schedule":
+            v.add_argument("--at", metavar="TIME", help="ISO 8601 time with its offset (default: now)")
+        if name == "scale":
+            v.add_argument("layer", help="a layer with load_based thresholds")
+            v.add_argument("direction", choices=("up", "down"), help="which alarm fires")
         if name == "down":
             v.add_argument("--purge-volumes", action="store_true", help="also delete the volumes' data")
         v.set_defaults(fn=_guard(fn))

@@ -241,7 +241,8 @@ class Fleet:
             ["systemd-nspawn", "--register=no", "--keep-unit", "-q", "-b", "-D", str(self.tree(name)), "-M", name,
              f"--network-bridge={self.bridge}", f"--bind={volumes}:/mnt/stackkit-volumes", "--resolv-conf=off"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
-        self._record(name, {**entry, "pid": proc.pid})
+        # started: when it last booted, as EC2's LaunchTime (the scaling function stops the newest first)
+        self._record(name, {**entry, "pid": proc.pid, "started": time.time()})
         state = self._state()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -294,6 +295,11 @@ class Fleet:
     def recover(self, name: str, timeout: float = 90) -> MachineStatus:
         """The local EC2 recover action: the machine whose systemd-nspawn died boots again from its own tree, as it
         was: same address, host key, volumes and files (nothing is copied from the base tree)."""
+        return self.start(name, timeout)
+
+    def start(self, name: str, timeout: float = 90) -> MachineStatus:
+        """EC2 StartInstances on this host: a stopped machine boots again from its own tree, as it was (same address,
+        host key, volumes and files); a running one is left alone."""
         entry = self._state().get(name)
         if entry is None:
             raise LocalError(f"{name}: no such machine")
@@ -326,7 +332,17 @@ class Fleet:
                 state[name] = {**state[name], "heal": on, "healer": healer if on else 0}
                 self._save(state)
 
+    def tag(self, name: str, **values: object) -> None:
+        """Keep values in the machine's fleet entry, as EC2 keeps an instance's tags (the scaler's scaled_at)."""
+        with _STATE_LOCK:
+            state = self._state()
+            if name in state:
+                state[name] = {**state[name], **values}
+                self._save(state)
+
     def stop(self, name: str, timeout: float = 30) -> None:
+        """EC2 StopInstances on this host: an orderly shutdown of the machine (systemd-nspawn's SIGTERM powers it
+        off as ACPI does an instance), its tree, address and volumes kept for the next start."""
         state = self._state()
         entry = state.get(name)
         if entry is None:

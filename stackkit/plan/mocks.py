@@ -63,6 +63,9 @@ class StackkitMocks(pm.Mocks):
                     "name": pattern.replace("*", "20261101-1234")}, []
         if tok == "pulumi:pulumi:readStackOutputs":     # the program reads its own stack's previous outputs
             return {"name": args.args["name"], "outputs": self.previous_outputs, "secretOutputNames": []}, []
+        if tok == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": "123456789012", "arn": "arn:aws:iam::123456789012:user/plan", "id": "123456789012",
+                    "userId": "PLAN"}, []
         if tok == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}, []
         return {}, []
@@ -95,6 +98,12 @@ class StackkitMocks(pm.Mocks):
         elif typ.startswith("aws:lb/"):
             state = {"arn": f"arn:aws:elasticloadbalancing:{self.region}:123456789012:{short}/{name}/{_h(name):x}",
                      "dnsName": f"{name}-{_h(name) % 10**9}.{self.region}.elb.amazonaws.com"}
+        elif typ == "aws:lambda/function:Function":
+            state = {"arn": f"arn:aws:lambda:{self.region}:123456789012:function:{inputs.get('name', name)}"}
+        elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            state = {"arn": f"arn:aws:cloudwatch:{self.region}:123456789012:alarm:{inputs.get('name', name)}"}
+        elif typ == "aws:cloudwatch/logGroup:LogGroup":
+            state = {"arn": f"arn:aws:logs:{self.region}:123456789012:log-group:{inputs.get('name', name)}"}
         elif typ == "pulumi:index:Stash":
             state = {"output": inputs.get("input")}
         elif typ == "command:remote:Command":

@@ -22,7 +22,9 @@ KEYS: dict[str, tuple[str, ...]] = {
     "aws:lb/listener:Listener": ("port", "protocol"),
     "aws:lb/targetGroup:TargetGroup": ("port", "protocol", "healthCheck.path"),
     "command:remote:Command": ("create", "delete", "triggers"),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": ("metricName", "evaluationPeriods", "alarmActions"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("metricName", "threshold", "evaluationPeriods", "alarmActions"),
+    "aws:scheduler/schedule:Schedule": ("scheduleExpression", "scheduleExpressionTimezone", "target.arn"),
+    "aws:lambda/function:Function": ("runtime", "handler", "reservedConcurrentExecutions"),
 }
 
 

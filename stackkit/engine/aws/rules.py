@@ -7,6 +7,7 @@ Each rule cites where AWS states it (API reference of the call that takes the va
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -181,6 +182,109 @@ def _metric_alarm(p: dict[str, Any]) -> Iterator[Failure]:
                 yield f"{key}[{i}]", f"{arn!r} is not an ARN (CloudWatch PutMetricAlarm)"
 
 
+def _metric_queries(p: dict[str, Any]) -> Iterator[Failure]:
+    """PutMetricAlarm Metrics: at most 20 queries, at most 10 of them retrieving a metric (MetricStat), exactly one
+    returning data; DatapointsToAlarm at most EvaluationPeriods."""
+    dta, periods = _g(p, "datapointsToAlarm"), _g(p, "evaluationPeriods")
+    if _known(dta) and _known(periods) and int(dta) > int(periods):
+        yield "datapointsToAlarm", f"{dta}: at most evaluationPeriods ({periods}) (CloudWatch PutMetricAlarm)"
+    queries = _g(p, "metricQueries") or []
+    if not queries:
+        return
+    stats = [q for q in queries if _known(q) and q.get("metric")]
+    if len(queries) > 20 or len(stats) > 10:
+        yield "metricQueries", (f"{len(queries)} queries, {len(stats)} of them metrics: at most 20 and 10 (CloudWatch "
+                                "PutMetricAlarm Metrics)")
+    if sum(1 for q in queries if _known(q) and q.get("returnData")) != 1:
+        yield "metricQueries", "exactly one query has returnData true (CloudWatch PutMetricAlarm Metrics)"
+
+
+# EventBridge Scheduler CreateSchedule / CreateScheduleGroup: Name and GroupName 1 to 64 of [0-9a-zA-Z-_.];
+# Description up to 512; ScheduleExpressionTimezone 1 to 50; FlexibleTimeWindow.Mode OFF or FLEXIBLE; State ENABLED or
+# DISABLED; RetryPolicy MaximumRetryAttempts 0 to 185, MaximumEventAgeInSeconds 60 to 86400; a cron expression has six
+# fields and a "?" in day-of-month or day-of-week.
+SCHEDULER_NAME = re.compile(r"^[0-9a-zA-Z\-_.]{1,64}$")
+SCHEDULER_CRON = re.compile(r"^cron\((\S+ ){5}\S+\)$")
+
+
+def _scheduler_name(p: dict[str, Any], key: str) -> Iterator[Failure]:
+    v = _g(p, key)
+    if _known(v) and v is not None and not SCHEDULER_NAME.match(v):
+        yield key, f"{v!r}: 1 to 64 letters, digits, '-', '_' or '.' (EventBridge Scheduler CreateSchedule)"
+
+
+def _schedule(p: dict[str, Any]) -> Iterator[Failure]:
+    yield from _scheduler_name(p, "name")
+    yield from _scheduler_name(p, "groupName")
+    expr, tz = _g(p, "scheduleExpression"), _g(p, "scheduleExpressionTimezone")
+    if _known(expr) and expr.startswith("cron("):
+        fields = expr[5:-1].split()
+        if not SCHEDULER_CRON.match(expr) or "?" not in (fields[2], fields[4]):
+            yield "scheduleExpression", (f"{expr!r}: cron(minutes hours day-of-month month day-of-week year) with a ? "
+                                         "in day-of-month or day-of-week (EventBridge Scheduler)")
+    if _known(tz) and tz is not None and not 1 <= len(tz) <= 50:
+        yield "scheduleExpressionTimezone", "1 to 50 characters (EventBridge Scheduler CreateSchedule)"
+    if _known(_g(p, "description")) and len(p.get("description") or "") > 512:
+        yield "description", "at most 512 characters (EventBridge Scheduler CreateSchedule)"
+    window = _g(p, "flexibleTimeWindow") or {}
+    if _known(window.get("mode")) and window.get("mode") not in ("OFF", "FLEXIBLE"):
+        yield "flexibleTimeWindow.mode", "OFF or FLEXIBLE (EventBridge Scheduler CreateSchedule)"
+    if _known(_g(p, "state")) and p.get("state") not in (None, "ENABLED", "DISABLED"):
+        yield "state", "ENABLED or DISABLED (EventBridge Scheduler CreateSchedule)"
+    retry = (_g(p, "target") or {}).get("retryPolicy") or {}
+    if _known(retry.get("maximumRetryAttempts")) and not 0 <= int(retry.get("maximumRetryAttempts", 0)) <= 185:
+        yield "target.retryPolicy.maximumRetryAttempts", "0 to 185 (EventBridge Scheduler RetryPolicy)"
+    age = retry.get("maximumEventAgeInSeconds")
+    if _known(age) and age is not None and not 60 <= int(age) <= 86400:
+        yield "target.retryPolicy.maximumEventAgeInSeconds", "60 to 86400 (EventBridge Scheduler RetryPolicy)"
+
+
+# Lambda CreateFunction: FunctionName (a name) 1 to 64 of [a-zA-Z0-9-_]; Timeout 1 to 900 s; MemorySize 128 to 10240 MB;
+# Description up to 256; ReservedConcurrentExecutions at least 0 (PutFunctionConcurrency); Environment variables at
+# most 4 KB in total.
+LAMBDA_NAME = re.compile(r"^[a-zA-Z0-9\-_]{1,64}$")
+
+
+def _function(p: dict[str, Any]) -> Iterator[Failure]:
+    name = _g(p, "name")
+    if _known(name) and name is not None and not LAMBDA_NAME.match(name):
+        yield "name", f"{name!r}: 1 to 64 letters, digits, '-' or '_' (Lambda CreateFunction FunctionName)"
+    for key, low, high in (("timeout", 1, 900), ("memorySize", 128, 10240)):
+        v = _g(p, key)
+        if _known(v) and v is not None and not low <= int(v) <= high:
+            yield key, f"{v}: {low} to {high} (Lambda CreateFunction)"
+    if _known(_g(p, "description")) and len(p.get("description") or "") > 256:
+        yield "description", "at most 256 characters (Lambda CreateFunction)"
+    reserved = _g(p, "reservedConcurrentExecutions")
+    if _known(reserved) and reserved is not None and int(reserved) < -1:
+        yield "reservedConcurrentExecutions", f"{reserved}: 0 or more (Lambda PutFunctionConcurrency)"
+    env = (_g(p, "environment") or {}).get("variables") or {}
+    if all(_known(v) for v in env.values()) and sum(len(k) + len(str(v)) for k, v in env.items()) > 4096:
+        yield "environment.variables", "at most 4 KB in total (Lambda quotas)"
+
+
+# CloudWatch Logs CreateLogGroup / PutRetentionPolicy: a name of 1 to 512 [.-_/#A-Za-z0-9]; retention one of the
+# listed day counts.
+LOG_GROUP = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
+RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+                  3653)
+
+
+def _log_group(p: dict[str, Any]) -> Iterator[Failure]:
+    name, days = _g(p, "name"), _g(p, "retentionInDays")
+    if _known(name) and name is not None and not LOG_GROUP.match(name):
+        yield "name", f"{name!r}: 1 to 512 of letters, digits and . - _ / # (CloudWatch Logs CreateLogGroup)"
+    if _known(days) and days is not None and int(days) not in RETENTION_DAYS:
+        yield "retentionInDays", f"{days}: one of {', '.join(map(str, RETENTION_DAYS))} (CloudWatch Logs PutRetentionPolicy)"
+
+
+# IAM PutRolePolicy: PolicyDocument at most 10,240 characters (the role's inline policies together).
+def _role_policy(p: dict[str, Any]) -> Iterator[Failure]:
+    doc = _g(p, "policy")
+    if _known(doc) and doc is not None and len(doc) > 10240:
+        yield "policy", f"{len(doc)} characters: at most 10,240 (IAM PutRolePolicy)"
+
+
 RULES: dict[str, Callable[[dict[str, Any]], Iterator[Failure]]] = {
     "aws:ec2/securityGroup:SecurityGroup": _security_group,
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _ingress_rule,
@@ -189,7 +293,12 @@ RULES: dict[str, Callable[[dict[str, Any]], Iterator[Failure]]] = {
     "aws:lb/targetGroup:TargetGroup": _target_group,
     "aws:ebs/volume:Volume": _volume,
     "aws:rds/instance:Instance": _rds,
-    "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": lambda p: itertools.chain(_metric_alarm(p), _metric_queries(p)),
+    "aws:scheduler/schedule:Schedule": _schedule,
+    "aws:scheduler/scheduleGroup:ScheduleGroup": lambda p: _scheduler_name(p, "name"),
+    "aws:lambda/function:Function": _function,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:iam/rolePolicy:RolePolicy": _role_policy,
 }
 
 

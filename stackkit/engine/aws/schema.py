@@ -39,6 +39,12 @@ resources). Sources, in hashicorp/terraform-provider-aws `internal/service/`:
                                        rename in place, NewDBInstanceIdentifier)
   cloudwatch/metric_alarm.go           aws_cloudwatch_metric_alarm  alarm_name (the id; every other argument is
                                        sent again with PutMetricAlarm: an update)
+  logs/group.go                        aws_cloudwatch_log_group name, name_prefix
+  iam/role_policy.go                   aws_iam_role_policy      name, name_prefix, role
+  lambda/function.go                   aws_lambda_function      function_name, package_type
+  lambda/permission.go                 aws_lambda_permission    every argument
+  scheduler/schedule_group.go          aws_scheduler_schedule_group  name, name_prefix
+  scheduler/schedule.go                aws_scheduler_schedule   name, name_prefix, group_name
 
 Read at terraform-provider-aws main of 2026-06-02 (the v6 line, 6.48.0 unreleased); tags never replace.
 
@@ -122,6 +128,19 @@ TYPES: dict[str, TypeInfo] = {
                                           arn="arn:aws:rds:{region}:{account}:subgrp:{name}"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": _t("", "name", autoname="name", autoname_max=255, id_from="name",
                                                  arn="arn:aws:cloudwatch:{region}:{account}:alarm:{name}"),
+    "aws:cloudwatch/logGroup:LogGroup": _t("", "name", "namePrefix", autoname="name", autoname_max=512,
+                                           id_from="name", arn="arn:aws:logs:{region}:{account}:log-group:{name}"),
+    "aws:iam/rolePolicy:RolePolicy": _t("", "name", "namePrefix", "role", autoname="name", autoname_max=128),
+    "aws:lambda/function:Function": _t("", "name", "packageType", autoname="name", autoname_max=64, id_from="name",
+                                       arn="arn:aws:lambda:{region}:{account}:function:{name}"),
+    "aws:lambda/permission:Permission": _t("", "action", "function", "principal", "sourceArn", "sourceAccount",
+                                           "statementId", "statementIdPrefix", "qualifier", "eventSourceToken",
+                                           "principalOrgId", "functionUrlAuthType"),
+    "aws:scheduler/scheduleGroup:ScheduleGroup": _t("", "name", "namePrefix", autoname="name", autoname_max=64,
+                                                    id_from="name",
+                                                    arn="arn:aws:scheduler:{region}:{account}:schedule-group/{name}"),
+    "aws:scheduler/schedule:Schedule": _t("", "name", "namePrefix", "groupName", autoname="name", autoname_max=64,
+                                          id_from="name"),
     "aws:rds/instance:Instance": _t("db", "engine", "username", "dbName",
                                     "storageEncrypted", "kmsKeyId", "availabilityZone", "characterSetName",
                                     "timezone", autoname="identifier", autoname_max=63,
