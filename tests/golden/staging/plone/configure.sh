@@ -29,6 +29,9 @@ for unit in $(systemctl list-units --all --plain --no-legend 'zope@*.service' | 
   case " ${wanted[*]} " in *" $port "*) ;; *) systemctl disable --now --quiet "$unit" ;; esac
 done
 echo ready > /var/lib/stackkit/agent-state
+# drained from haproxy whenever the machine stops (a schedule, the scaling function, a reboot): after the clients' units
+sk_install /etc/systemd/system/stackkit-drain.service --on-change "systemctl daemon-reload"
+systemctl enable --now --quiet stackkit-drain.service
 # the Zope admin user, once (its password is the app's secret ADMIN_PASSWORD)
 if [ ! -f /var/lib/stackkit/plone/.admin-user ]; then
   if printf '%s\n' sk-secret-b208face1df885f87c74 | sudo -u zope /srv/zope/current/.venv/bin/python -c '
@@ -109,3 +112,23 @@ formatter = generic
 
 [formatter_generic]
 format = %%(asctime)s %%(levelname)-7.7s [%%(name)s] %%(message)s
+
+# --- staged /etc/systemd/system/stackkit-drain.service (from stackkit-drain.service.j2)
+# stackkit: generated for stage1 by layers/plone/stackkit-drain.service.j2 — edits are overwritten by configure
+# Before the machine stops (an EC2 stop by a schedule or the scaling function, a reboot), haproxy drains its Zope
+# clients: stopped after them (ordered after them, so stopped before them), it answers haproxy's agent "drain", waits,
+# and only then do the clients stop. At boot it takes back only its own "drain" (a deploy's maint stays).
+[Unit]
+Description=stackkit: drain this instance from haproxy before its Zope clients stop
+Wants=network-online.target
+After=network-online.target stackkit-agent.socket zope@8081.service zope@8082.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'if [ "$(cat /var/lib/stackkit/agent-state)" = drain ]; then echo ready > /var/lib/stackkit/agent-state; fi'
+ExecStop=/bin/sh -c 'if [ "$(cat /var/lib/stackkit/agent-state)" = ready ]; then echo drain > /var/lib/stackkit/agent-state; sleep 3; fi'
+TimeoutStopSec=33
+
+[Install]
+WantedBy=multi-user.target

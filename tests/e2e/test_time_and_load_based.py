@@ -1,0 +1,167 @@
+"""Time- and load-based instances on real machines: membership that changes outside `up`.
+
+A plone instance gets a weekly schedule, another one is load-based on its layer's CPU; `up` adds the schedules, the
+alarms and the function and runs no script. Then, under traffic through the frontend, the local cloud plays what AWS
+does between two `up`s (stackkit.local.automation): the schedule stops the time-based machine (haproxy marks its
+backends down, 0 failed requests), starts it (it serves again), the scaling function stops and starts the load-based
+one, ignoring an alarm inside ignore_minutes. haproxy's config never changes and nothing runs configure: 0 scripts.
+
+Run after the converge: pytest tests/e2e/test_cluster.py::test_converge tests/e2e/test_time_and_load_based.py
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import time
+from datetime import datetime
+
+import pytest
+
+from stackkit.local.automation import play_scale, play_schedule
+from stackkit.local.machines import _alive
+from stackkit.local.state import LocalState
+from tests.e2e.conftest import Cluster, Traffic
+
+pytestmark = pytest.mark.e2e
+SCHEDULE = {"timezone": "Europe/Amsterdam", "mon": "08-18", "tue": "08-18", "wed": "08-18", "thu": "08-18",
+            "fri": "08-18"}
+SATURDAY_NOON = datetime.fromisoformat("2026-11-28T12:00:00+01:00")     # off
+MONDAY_NINE = datetime.fromisoformat("2026-11-30T09:00:00+01:00")       # on since 08:00
+LOAD_BASED = {"up": {"cpu": 80, "minutes": 5, "instances": 1}, "down": {"cpu": 30, "minutes": 10, "instances": 1},
+              "ignore_minutes": 1}
+
+
+def _plone(cluster: Cluster) -> list[str]:
+    return sorted(n for n, i in cluster.config["stackkit:instances"].items() if "plone" in i["layers"])
+
+
+def servers(cluster: Cluster) -> dict[str, tuple[str, int]]:
+    """haproxy's view on web1: backend plone's servers -> (status, total sessions), from its stats CSV."""
+    text = cluster.sh("web1", "curl -sf 'http://127.0.0.1:8404/stats;csv'").stdout
+    rows = csv.DictReader(io.StringIO(text.lstrip("# ")))
+    return {r["svname"]: (r["status"], int(r["stot"] or 0)) for r in rows
+            if r["pxname"] == "plone" and r["svname"] not in ("FRONTEND", "BACKEND")}
+
+
+def wait_status(cluster: Cluster, instance: str, wanted: str, timeout: float = 120) -> float:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        mine = {s: v for s, v in servers(cluster).items() if s.startswith(f"{instance}-")}
+        if mine and all(st.startswith(wanted) for st, _ in mine.values()):
+            return round(time.monotonic() - t0, 1)
+        time.sleep(0.5)
+    raise AssertionError(f"{instance}'s backends not {wanted} after {timeout} s: {servers(cluster)}")
+
+
+def served_by(cluster: Cluster, instance: str) -> int:
+    return sum(n for s, (_, n) in servers(cluster).items() if s.startswith(f"{instance}-"))
+
+
+def running(cluster: Cluster, instance: str) -> bool:
+    state = LocalState.load(cluster.state_path, stack="e2e")
+    return _alive(int(cluster.fleet._state()[state.machines[instance]].get("pid") or 0))
+
+
+def haproxy_cfg(cluster: Cluster) -> str:
+    return hashlib.sha256(cluster.sh("web1", "cat /etc/haproxy/haproxy.cfg").stdout.encode()).hexdigest()
+
+
+def begin(cluster: Cluster) -> tuple[str, LocalState, Traffic]:
+    """haproxy's config as it is, the recorded state, and a request loop through the frontend, running."""
+    before = haproxy_cfg(cluster)
+    state = LocalState.load(cluster.state_path, stack="e2e")
+    traffic = Traffic(cluster.url())
+    traffic.start()
+    time.sleep(3)
+    return before, state, traffic
+
+
+@pytest.fixture(scope="module")
+def roles(cluster: Cluster) -> tuple[str, str]:
+    """(time-based, load-based): two plone instances besides one that stays 24/7; one is added if needed."""
+    state = LocalState.load(cluster.state_path, stack="e2e")
+    assert state.machines, "run after test_cluster.py::test_converge"
+    if len(_plone(cluster)) < 3:
+        cluster.config["stackkit:instances"]["app9"] = {"layers": ["plone"]}
+        cluster.up()
+    plone = _plone(cluster)
+    return plone[-2], plone[-1]
+
+
+def test_adding_schedules_and_scaling_runs_no_script(cluster: Cluster, roles: tuple[str, str]) -> None:
+    timed, scaled = roles
+    cluster.config["stackkit:instances"][timed]["schedule"] = SCHEDULE
+    cluster.config["stackkit:instances"][scaled]["load_based"] = True
+    cluster.config["stackkit:layers"]["plone"]["load_based"] = LOAD_BASED
+    assert cluster.predicted() == set()
+    report = cluster.up()
+    assert report.commands() == []
+    state = LocalState.load(cluster.state_path, stack="e2e")
+    types = {r.type for r in state.resources.values()}
+    assert {"aws:scheduler/schedule:Schedule", "aws:lambda/function:Function"} <= types
+
+
+def test_the_schedule_stops_and_starts_a_plone_instance_under_traffic(cluster: Cluster, roles: tuple[str, str]) -> None:
+    timed, _ = roles
+    before, state, traffic = begin(cluster)
+    stopped = play_schedule(state, cluster.fleet, SATURDAY_NOON)
+    assert [(f.instance, f.action) for f in stopped] == [(timed, "stop")]
+    assert not running(cluster, timed)
+    marked_down = wait_status(cluster, timed, "DOWN")
+    time.sleep(5)
+    # the week's first start: Monday 08:00 fired last
+    started = play_schedule(state, cluster.fleet, MONDAY_NINE)
+    assert [(f.instance, f.action) for f in started] == [(timed, "start")]
+    back_up = wait_status(cluster, timed, "UP")
+    sessions = served_by(cluster, timed)
+    time.sleep(5)
+    traffic.stop()
+    print(f"\nfigure schedule_stop_marked_down_seconds: {marked_down}; start_marked_up_seconds: {back_up}; "
+          f"requests: {traffic.sent}, failed: {traffic.failed}")
+    assert traffic.failed == 0, traffic.errors
+    assert served_by(cluster, timed) > sessions, "the started instance serves again"
+    # it drains itself again at its next stop (stackkit-drain.service, ordered after the Zope clients)
+    assert cluster.sh(timed, "systemctl is-active stackkit-drain.service").stdout.strip() == "active"
+    # again at the same time: nothing to do
+    assert play_schedule(state, cluster.fleet, MONDAY_NINE) == []
+    assert haproxy_cfg(cluster) == before, "haproxy's config never changed"
+
+
+def test_the_scaling_function_stops_and_starts_the_load_based_instance(cluster: Cluster,
+                                                                        roles: tuple[str, str]) -> None:
+    timed, scaled = roles
+    before, state, traffic = begin(cluster)
+    now = time.time()
+    down = play_scale(state, cluster.fleet, "plone", "down", now=now)
+    assert down.stop == (state.machines[scaled],) and down.start == ()
+    assert not running(cluster, scaled) and running(cluster, timed), "only the load-based instance stops"
+    wait_status(cluster, scaled, "DOWN")
+    # the up alarm inside ignore_minutes (1): ignored
+    ignored = play_scale(state, cluster.fleet, "plone", "up", now=now + 30)
+    assert ignored.start == () and not running(cluster, scaled)
+    up = play_scale(state, cluster.fleet, "plone", "up", now=now + 61)
+    assert up.start == (state.machines[scaled],)
+    wait_status(cluster, scaled, "UP")
+    sessions = served_by(cluster, scaled)
+    time.sleep(5)
+    traffic.stop()
+    print(f"\nfigure scaling_requests: {traffic.sent}, failed: {traffic.failed}")
+    assert traffic.failed == 0, traffic.errors
+    assert served_by(cluster, scaled) > sessions
+    assert haproxy_cfg(cluster) == before
+
+
+def test_after_all_that_up_has_nothing_to_run_and_removing_it_runs_nothing(cluster: Cluster,
+                                                                         roles: tuple[str, str]) -> None:
+    timed, scaled = roles
+    assert cluster.predicted() == set()
+    assert cluster.up().commands() == [], "0 configure anywhere: the stops and starts changed no config"
+    del cluster.config["stackkit:instances"][timed]["schedule"]
+    del cluster.config["stackkit:instances"][scaled]["load_based"]
+    del cluster.config["stackkit:layers"]["plone"]["load_based"]
+    assert cluster.up().commands() == []
+    state = LocalState.load(cluster.state_path, stack="e2e")
+    assert not {r.type for r in state.resources.values()} & {"aws:scheduler/schedule:Schedule",
+                                                             "aws:lambda/function:Function"}
