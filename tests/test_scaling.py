@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import importlib.resources
 import json
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -16,7 +18,7 @@ from moto.ec2.models import ec2_backends
 from moto.ec2.models.instances import Instance
 
 from stackkit.scaling import aws
-from stackkit.scaling.decide import Member, decide
+from stackkit.scaling.decide import Member, decide, settle
 
 NOW = 1_800_000_000.0
 
@@ -415,3 +417,206 @@ def test_a_malformed_configuration_is_an_error(monkeypatch: pytest.MonkeyPatch, 
     with pytest.raises(RuntimeError) as e:
         aws.handler(alarm_event("production-plone-up"), None)
     assert message in str(e.value)
+
+
+# --- wake and settle: time- and load-based instances during `pulumi up` ------------------------------------------
+
+OFFICE = frozenset(range(8, 17))  # Monday 08:00-17:00, as weekly hours (weekday * 24 + hour)
+
+# (id, woken, hours, weekday, hour, expected)
+SETTLE_CASES = [
+    ("not woken, load-based", False, None, 0, 10, "nothing"),
+    ("not woken, outside its hours", False, OFFICE, 0, 20, "nothing"),
+    ("not woken, inside its hours", False, OFFICE, 0, 10, "nothing"),
+    ("woken, load-based (no hours)", True, None, 0, 10, "stop"),
+    ("woken, inside its hours", True, OFFICE, 0, 10, "keep"),
+    ("woken, outside its hours", True, OFFICE, 0, 20, "stop"),
+    ("woken, the same hour on another day", True, OFFICE, 1, 10, "stop"),
+    ("woken, empty hours", True, frozenset(), 0, 10, "stop"),
+    ("woken, first on-hour", True, OFFICE, 0, 8, "keep"),
+    ("woken, last on-hour", True, OFFICE, 0, 16, "keep"),
+    ("woken, the hour the schedule ends", True, OFFICE, 0, 17, "stop"),
+    ("woken, the hour before it starts", True, OFFICE, 0, 7, "stop"),
+    ("woken, Sunday 23:00 is 167", True, frozenset({167}), 6, 23, "keep"),
+]
+
+
+@pytest.mark.parametrize(("woken", "hours", "weekday", "hour", "expected"),
+                         [c[1:] for c in SETTLE_CASES], ids=[c[0] for c in SETTLE_CASES])
+def test_settle(woken: bool, hours: frozenset[int] | None, weekday: int, hour: int, expected: str) -> None:
+    assert settle(woken, hours, weekday, hour) == expected
+
+
+MONDAY_0730Z = datetime.datetime(2026, 11, 30, 7, 30, tzinfo=datetime.UTC).timestamp()  # a Monday; 08:30 in Amsterdam (CET)
+
+
+def lifecycle(event: dict[str, Any]) -> dict[str, Any]:
+    return aws.lifecycle_handler(event, None)
+
+
+def test_wake_starts_a_stopped_instance_and_tags_it_woken(cloud: Cloud, capsys: pytest.CaptureFixture[str]) -> None:
+    iid = cloud.launch("app4", load_based=None, state="stopped")
+    assert lifecycle({"wake": iid}) == {"instance": iid, "woken": True, "state": "running"}
+    assert cloud.state("app4") == "running"
+    assert cloud.tag("app4", aws.WOKEN_TAG) == str(int(NOW))
+    assert cloud.tag("app4") is None  # not a scaling change: the scaler's quiet period is not started
+    log = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert log == [{"lifecycle": "wake", "instance": iid, "woken": True, "state": "running"}]
+
+
+def test_wake_leaves_a_running_instance_untagged(cloud: Cloud) -> None:
+    iid = cloud.launch("lb1", state="running")
+    assert lifecycle({"wake": iid}) == {"instance": iid, "woken": False, "state": "running"}
+    assert cloud.state("lb1") == "running" and cloud.tag("lb1", aws.WOKEN_TAG) is None
+
+
+class FakeEC2:
+    """Records the calls, in order; describe_instances reports `state`."""
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+        self.calls: list[tuple[str, Any]] = []
+
+    def describe_instances(self, **kw: Any) -> dict[str, Any]:
+        return {"Reservations": [{"Instances": [{"InstanceId": kw["InstanceIds"][0], "State": {"Name": self.state}}]}]}
+
+    def get_waiter(self, name: str) -> Any:
+        calls = self.calls
+
+        class Waiter:
+            def wait(self, **kw: Any) -> None:
+                calls.append((name, kw["WaiterConfig"]))
+
+        return Waiter()
+
+    def create_tags(self, **kw: Any) -> None:
+        self.calls.append(("create_tags", kw["Tags"]))
+
+    def start_instances(self, **kw: Any) -> None:
+        self.calls.append(("start_instances", kw["InstanceIds"]))
+
+
+@pytest.mark.parametrize(("state", "calls", "woken"), [
+    ("stopping", ["instance_stopped", "create_tags", "start_instances", "instance_running"], True),
+    ("stopped", ["create_tags", "start_instances", "instance_running"], True),
+    ("pending", ["instance_running"], False),
+    ("running", [], False),
+])
+def test_wake_tags_before_starting_and_waits_within_the_timeout(monkeypatch: pytest.MonkeyPatch, state: str,
+                                                                 calls: list[str], woken: bool) -> None:
+    ec2 = FakeEC2(state)
+    monkeypatch.setattr(aws, "client", lambda service: ec2)
+    monkeypatch.setattr(aws, "clock", lambda: NOW)
+    assert lifecycle({"wake": "i-1"}) == {"instance": "i-1", "woken": woken, "state": "running"}
+    assert [c[0] for c in ec2.calls] == calls
+    for name, arg in ec2.calls:
+        if name.startswith("instance_"):
+            assert arg["Delay"] * arg["MaxAttempts"] <= 300 - 20  # each wait ends well inside the 300 s timeout
+        if name == "create_tags":
+            assert arg == [{"Key": "stackkit:woken", "Value": str(int(NOW))}]
+
+
+def test_wake_refuses_a_terminated_instance(monkeypatch: pytest.MonkeyPatch) -> None:
+    ec2 = FakeEC2("terminated")
+    monkeypatch.setattr(aws, "client", lambda service: ec2)
+    with pytest.raises(RuntimeError, match="terminated"):
+        lifecycle({"wake": "i-1"})
+    assert ec2.calls == []
+
+
+def woken(cloud: Cloud, name: str, load_based: str | None = None) -> str:
+    """A stopped instance that the up has just woken."""
+    iid = cloud.launch(name, load_based=load_based, state="stopped")
+    assert lifecycle({"wake": iid})["woken"] is True
+    return iid
+
+
+def test_settle_stops_a_woken_load_based_instance_again(cloud: Cloud) -> None:
+    iid = woken(cloud, "lb1", load_based="plone")
+    assert lifecycle({"settle": iid, "timezone": None, "hours": None}) == {"instance": iid, "action": "stop"}
+    assert cloud.state("lb1") == "stopped" and cloud.tag("lb1", aws.WOKEN_TAG) is None
+
+
+def test_settle_keeps_a_woken_time_based_instance_inside_its_hours(cloud: Cloud) -> None:
+    cloud.now = MONDAY_0730Z  # its zone: UTC
+    iid = woken(cloud, "app4")
+    assert lifecycle({"settle": iid, "timezone": None, "hours": [7, 8]}) == {"instance": iid, "action": "keep"}
+    assert cloud.state("app4") == "running" and cloud.tag("app4", aws.WOKEN_TAG) is None
+
+
+def test_settle_stops_a_woken_time_based_instance_outside_its_hours(cloud: Cloud) -> None:
+    cloud.now = MONDAY_0730Z
+    iid = woken(cloud, "app4")
+    assert lifecycle({"settle": iid, "timezone": None, "hours": [8, 9, 10]})["action"] == "stop"
+    assert cloud.state("app4") == "stopped" and cloud.tag("app4", aws.WOKEN_TAG) is None
+
+
+@pytest.mark.parametrize("state", ["running", "stopped"])
+def test_settle_leaves_an_instance_the_up_did_not_wake_alone(cloud: Cloud, state: str) -> None:
+    iid = cloud.launch("lb1", state=state)
+    cloud.client.create_tags(Resources=[iid], Tags=[{"Key": "stackkit:scaled_at", "Value": "1"}])
+    assert lifecycle({"settle": iid, "timezone": None, "hours": None}) == {"instance": iid, "action": "nothing"}
+    assert cloud.state("lb1") == state and cloud.tag("lb1") == "1"
+
+
+@pytest.mark.parametrize(("utc", "hours", "action", "local"), [
+    (MONDAY_0730Z, OFFICE, "keep", "2026-11-30T08:30:00+01:00"),  # UTC would say 07:30: stop
+    (MONDAY_0730Z - 3600, OFFICE, "stop", "2026-11-30T07:30:00+01:00"),
+    (MONDAY_0730Z, frozenset({7}), "stop", "2026-11-30T08:30:00+01:00"),  # UTC would say 07:30: keep
+], ids=["08:30 local inside", "07:30 local outside", "07:00 hour only in UTC"])
+def test_settle_reads_the_hour_in_the_instance_time_zone(cloud: Cloud, capsys: pytest.CaptureFixture[str], utc: float,
+                                                          hours: frozenset[int], action: str, local: str) -> None:
+    cloud.now = utc
+    iid = woken(cloud, "app4")
+    capsys.readouterr()
+    result = lifecycle({"settle": iid, "timezone": "Europe/Amsterdam", "hours": sorted(hours)})
+    assert result["action"] == action
+    assert cloud.state("app4") == {"keep": "running", "stop": "stopped"}[action]
+    assert json.loads(capsys.readouterr().out)["local"] == local
+
+
+def test_a_time_zone_shipped_in_zones_is_used_first(cloud: Cloud, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # a name the tz database does not know, holding Amsterdam's rules: found only through the zones folder
+    (tmp_path / "Stackkit").mkdir()
+    tzif = importlib.resources.files("tzdata").joinpath("zoneinfo", "Europe", "Amsterdam").read_bytes()
+    (tmp_path / "Stackkit" / "Office").write_bytes(tzif)
+    with pytest.raises(ValueError, match="unknown timezone 'Stackkit/Office'"):
+        aws.zone("Stackkit/Office")
+    monkeypatch.setattr(aws, "ZONES", tmp_path)
+    assert str(aws.zone("Stackkit/Office")) == "Stackkit/Office"
+    cloud.now = MONDAY_0730Z
+    iid = woken(cloud, "app4")
+    assert lifecycle({"settle": iid, "timezone": "Stackkit/Office", "hours": sorted(OFFICE)})["action"] == "keep"
+    assert cloud.state("app4") == "running"
+
+
+@pytest.mark.parametrize("timezone", ["../zones/Europe/Amsterdam", "Europe/../../etc/localtime", "/etc/localtime", ""])
+def test_a_time_zone_outside_the_zones_folder_is_refused(cloud: Cloud, timezone: str) -> None:
+    iid = woken(cloud, "lb1", load_based="plone")
+    with pytest.raises(ValueError, match="timezone must be an IANA name"):
+        lifecycle({"settle": iid, "timezone": timezone, "hours": None})
+    assert cloud.state("lb1") == "running" and cloud.tag("lb1", aws.WOKEN_TAG) is not None  # refused before acting
+
+
+@pytest.mark.parametrize("event", [
+    [],
+    {},
+    {"start": "i-1"},
+    {"wake": "i-1", "settle": "i-1"},
+    {"wake": "i-1", "timezone": None},
+    {"wake": ""},
+    {"settle": 5},
+    {"settle": "i-1", "hour": [8]},
+    {"settle": "i-1", "timezone": 1},
+    {"settle": "i-1", "hours": "8"},
+    {"settle": "i-1", "hours": [168]},
+    {"settle": "i-1", "hours": [True]},
+])
+def test_a_malformed_lifecycle_event_is_refused(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                                event: Any) -> None:
+    ec2 = FakeEC2("stopped")
+    monkeypatch.setattr(aws, "client", lambda service: ec2)
+    with pytest.raises(ValueError, match='expected {"wake": "<instance id>"} or {"settle"'):
+        lifecycle(event)
+    assert ec2.calls == []
+    assert "ValueError" in json.loads(capsys.readouterr().out)["error"]

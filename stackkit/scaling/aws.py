@@ -31,31 +31,57 @@ Races: AWS runs at most one invocation at a time, because the function has reser
 Pulumi component that creates it); within one process the handler is serialised by a lock as well. Each invocation
 prints one JSON line (CloudWatch Logs) and returns {"started": [...], "stopped": [...], "reason": "..."}.
 
+Wake and settle (handler `scaling.aws.lifecycle_handler`, a second function from the same code): time- and load-based
+instances may be stopped when `pulumi up` must run a lifecycle script on them over SSH, so the program invokes this
+function synchronously (Pulumi `aws.lambda_.Invocation`) before the instance's scripts and after them:
+
+    {"wake": "i-..."}  ->  {"instance": "i-...", "woken": true, "state": "running"}
+
+starts a stopped instance (waiting for a stopping one to stop first) and waits until it runs; only an instance this
+started is tagged stackkit:woken = now (epoch seconds), before it is started. A pending or running one is only waited
+for, never tagged.
+
+    {"settle": "i-...", "timezone": "Europe/Amsterdam" | null, "hours": [0..167, ...] | null}
+        ->  {"instance": "i-...", "action": "stop" | "keep" | "nothing"}
+
+reads the tag and the local time in `timezone` (UTC when null) and asks `settle`: an instance the up did not wake is
+left alone; a woken one whose weekly on-hours (`hours`: weekday * 24 + hour, Monday 00:00 = 0; null for load-based)
+hold the current hour keeps running; any other woken one is stopped again. The tag is removed either way. Time zones
+come from the TZif files shipped in this package's zones/ folder (Lambda's runtime may have no tz database), else the
+runtime's. This function has no reserved concurrency: the wakes of many instances during one up run in parallel and
+are never throttled. A malformed event raises ValueError (the up fails with its message); one JSON line per invocation.
+
 Imports only the standard library, boto3 (botocore with it) and this package (relatively): it runs as the top-level
 package `scaling`.
 """
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import math
 import os
 import threading
 import time
+import zoneinfo
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .decide import STATES, Decision, Member, decide
+from .decide import STATES, Decision, Member, decide, settle
 
 ENV = "STACKKIT_SCALING"
 STACK_TAG = "stackkit:stack"
 LOAD_BASED_TAG = "stackkit:load_based"
 NAME_TAG = "stackkit:instance"
 SCALED_AT_TAG = "stackkit:scaled_at"
+WOKEN_TAG = "stackkit:woken"
+ZONES = Path(__file__).parent / "zones"  # TZif files shipped with the code: zones/Europe/Amsterdam...
+WAIT = {"Delay": 5, "MaxAttempts": 54}  # at most 270 s: inside the lifecycle function's 300 s timeout
 
 clock = time.time  # the tests replace it
 _lock = threading.Lock()
@@ -191,3 +217,96 @@ def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         finally:  # one line even when EC2 refuses (the exception follows it into the log)
             _log(**line)
         return {"started": list(decision.start), "stopped": list(decision.stop), "reason": decision.reason}
+
+
+# --- wake and settle: time- and load-based instances during `pulumi up` ------------------------------------------
+
+def zone(name: str | None) -> datetime.tzinfo:
+    """The time zone `name` (UTC for None): from the file shipped in zones/ if there is one, else the runtime's."""
+    if name is None:
+        return datetime.UTC
+    if not isinstance(name, str) or not name or ".." in name or name.startswith("/"):
+        raise ValueError(f"timezone must be an IANA name such as 'Europe/Amsterdam', not {name!r}")
+    shipped = ZONES / name
+    if shipped.is_file():
+        with shipped.open("rb") as f:
+            return zoneinfo.ZoneInfo.from_file(f, key=name)
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {name!r}: neither in {ZONES} nor in the runtime's tz database") from None
+
+
+def _instance(iid: str) -> tuple[str, dict[str, str]]:
+    """The instance's state and tags."""
+    inst = client("ec2").describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    return inst["State"]["Name"], {t["Key"]: t["Value"] for t in inst.get("Tags", [])}
+
+
+def wake(iid: str) -> bool:
+    """Make the instance run; True when it was stopped (or stopping) and this started it, tagged WOKEN_TAG first."""
+    ec2 = client("ec2")
+    state, _ = _instance(iid)
+    if state == "stopping":
+        ec2.get_waiter("instance_stopped").wait(InstanceIds=[iid], WaiterConfig=WAIT)
+        state = "stopped"
+    if state not in ("stopped", "pending", "running"):
+        raise RuntimeError(f"instance {iid} is {state}: it cannot be woken")
+    woken = state == "stopped"
+    if woken:
+        ec2.create_tags(Resources=[iid], Tags=[{"Key": WOKEN_TAG, "Value": str(int(clock()))}])
+        ec2.start_instances(InstanceIds=[iid])
+    if state != "running":
+        ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig=WAIT)
+    return woken
+
+
+def _lifecycle_event(event: Any) -> tuple[str, str, str | None, frozenset[int] | None]:
+    """("wake" | "settle", instance id, timezone, hours), or ValueError saying what was expected."""
+    expected = ('expected {"wake": "<instance id>"} or {"settle": "<instance id>", "timezone": "<IANA name>" | null, '
+                '"hours": [0..167, ...] | null}')
+    if not isinstance(event, Mapping):
+        raise ValueError(f"{expected}, not {type(event).__name__}")
+    keys = set(event)
+    if keys == {"wake"}:
+        kind = "wake"
+    elif "settle" in keys and keys <= {"settle", "timezone", "hours"}:
+        kind = "settle"
+    else:
+        raise ValueError(f"{expected}, not an event with keys {sorted(map(str, keys))}")
+    iid = event[kind]
+    if not isinstance(iid, str) or not iid:
+        raise ValueError(f"{expected}: {kind!r} must be an instance id, not {iid!r}")
+    timezone, hours = event.get("timezone"), event.get("hours")
+    if timezone is not None and not isinstance(timezone, str):
+        raise ValueError(f"{expected}: 'timezone' must be a string or null, not {timezone!r}")
+    if hours is not None and (not isinstance(hours, list) or not all(
+            isinstance(h, int) and not isinstance(h, bool) and 0 <= h < 168 for h in hours)):
+        raise ValueError(f"{expected}: 'hours' must be a list of integers 0..167 or null, not {hours!r}")
+    return kind, iid, timezone, None if hours is None else frozenset(hours)
+
+
+def lifecycle_handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    """`pulumi up`'s wake (before an instance's scripts) and settle (after them); see the module's docstring."""
+    line: dict[str, Any] = {"lifecycle": None}
+    try:
+        kind, iid, timezone, hours = _lifecycle_event(event)
+        line.update(lifecycle=kind, instance=iid)
+        if kind == "wake":
+            woken = wake(iid)
+            line.update(woken=woken, state="running")
+            return {"instance": iid, "woken": woken, "state": "running"}
+        local = datetime.datetime.fromtimestamp(clock(), zone(timezone))  # a bad zone refuses before EC2 is touched
+        _, tags = _instance(iid)
+        action = settle(WOKEN_TAG in tags, hours, local.weekday(), local.hour)
+        line.update(woken=WOKEN_TAG in tags, timezone=timezone, local=local.isoformat(), action=action)
+        if action != "nothing":
+            client("ec2").delete_tags(Resources=[iid], Tags=[{"Key": WOKEN_TAG}])
+        if action == "stop":
+            client("ec2").stop_instances(InstanceIds=[iid])
+        return {"instance": iid, "action": action}
+    except Exception as e:
+        line["error"] = f"{type(e).__name__}: {e}"
+        raise
+    finally:
+        _log(**line)

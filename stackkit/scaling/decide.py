@@ -6,11 +6,16 @@ The rules, in order (OpsWorks' load-based instances):
 3. up: start up to `count` stopped members, in name order ("the next" stopped instance);
 4. down: stop up to `count` running members, the most recently launched first (ties: name descending).
 Members in any other state (shutting-down, terminated...) are ignored entirely. Only the given members are ever chosen.
+
+`settle` says what becomes of a time- or load-based instance that `pulumi up` woke (started) to run its lifecycle
+scripts, once they ran: one it did not wake is left as it was ("nothing"); a woken one whose weekly schedule wants it
+on at this hour stays running ("keep"); any other woken one (load-based, or time-based outside its hours) is stopped
+again ("stop").
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -74,3 +79,17 @@ def decide(direction: Literal["up", "down"], count: int, ignore_minutes: int, me
     return Decision(start=(), stop=tuple(m.id for m in chosen),
                     reason=f"stopping {_plural(len(chosen), 'instance')} of {count} asked, most recently launched first "
                            f"({names}); {len(running) - len(chosen)} load-based left running")
+
+
+def settle(woken: bool, hours: Collection[int] | None, weekday: int, hour: int) -> Literal["stop", "keep", "nothing"]:
+    """After `pulumi up` ran an instance's scripts: stop it again, keep it running, or leave it as it was.
+
+    `woken`: the up started it (it was stopped before); `hours`: a time-based instance's weekly on-hours
+    (weekday * 24 + hour, Monday 00:00 = 0, in its own time zone), None for a load-based one; `weekday` (Monday = 0)
+    and `hour`: the local time now, in that same zone.
+    """
+    if not woken:
+        return "nothing"
+    if hours is not None and weekday * 24 + hour in hours:
+        return "keep"
+    return "stop"
