@@ -85,8 +85,10 @@ EXPECTED_COUNTS = {
                    "aws:cloudwatch/metricAlarm:MetricAlarm": 8 * 2 + 2,
                    # time-based app4 (Mon-Fri 07-19): a start and a stop schedule in the stack's group
                    "aws:scheduler/scheduleGroup:ScheduleGroup": 1, "aws:scheduler/schedule:Schedule": 2,
-                   "aws:lambda/function:Function": 1, "aws:lambda/permission:Permission": 2,
-                   "aws:iam/rolePolicy:RolePolicy": 2, "aws:cloudwatch/logGroup:LogGroup": 1},
+                   # the scaling function and the wake function (app4 and app5: a wake and a settle each)
+                   "aws:lambda/function:Function": 2, "aws:lambda/permission:Permission": 2,
+                   "aws:lambda/invocation:Invocation": 2 * 2,
+                   "aws:iam/rolePolicy:RolePolicy": 3, "aws:cloudwatch/logGroup:LogGroup": 2},
     "staging": {"stackkit:index:Stack": 1, "stackkit:index:Layer": 4, "stackkit:index:Instance": 1,
                 "aws:ec2/instance:Instance": 1, "aws:ebs/volume:Volume": 2, "aws:ec2/eip:Eip": 1,
                 "aws:ec2/natGateway:NatGateway": 0,

@@ -76,6 +76,13 @@ DECIDE_CASES = [
      [m("lb0", "terminated", scaled_at=NOW - 1), m("lb1", "shutting-down"), m("lb2", "stopped")],
      ("i-lb2",), (), "starting 1 instance"),
     ("count 0 does nothing", "up", 0, 5, [m("lb1", "stopped")], (), (), "asks for 0 instances"),
+    # a pulumi up woke lb2 to run its scripts: the down alarm must not stop it under the up
+    ("a member woken by an up: nothing", "down", 1, 0,
+     [m("lb1", "running", 100), Member("lb2", "i-lb2", "running", 300, None, woken_at=NOW - 120)],
+     (), (), "a pulumi up is running scripts on lb2"),
+    ("a woken tag older than an hour is a leftover", "down", 1, 0,
+     [Member("lb2", "i-lb2", "running", 300, None, woken_at=NOW - 3600)],
+     (), ("i-lb2",), "stopping 1 instance"),
 ]
 
 
@@ -379,7 +386,8 @@ def test_members_checks_the_tags_again_and_reads_scaled_at() -> None:
         ]}]},
         {"Reservations": [{"Instances": [
             inst("i-4", stackkit_stack="staging", stackkit_load_based="plone", stackkit_instance="lb1"),
-            inst("i-5", "running", stackkit_stack=STACK, stackkit_load_based="plone", stackkit_scaled_at="1800000000"),
+            inst("i-5", "running", stackkit_stack=STACK, stackkit_load_based="plone", stackkit_scaled_at="1800000000",
+                 stackkit_woken="1800000060"),
         ]}]},
     ]
     calls: list[dict[str, Any]] = []
@@ -396,7 +404,8 @@ def test_members_checks_the_tags_again_and_reads_scaled_at() -> None:
 
     found = aws.members(Client(), STACK, "plone")
     launched = datetime.datetime(2027, 1, 1, tzinfo=datetime.UTC).timestamp()
-    assert found == [Member("lb1", "i-1", "stopped", launched, None), Member("i-5", "i-5", "running", launched, 1_800_000_000.0)]
+    assert found == [Member("lb1", "i-1", "stopped", launched, None),
+                     Member("i-5", "i-5", "running", launched, 1_800_000_000.0, woken_at=1_800_000_060.0)]
     assert {f["Name"]: f["Values"] for f in calls[0]["Filters"]} == {
         "tag:stackkit:stack": [STACK], "tag:stackkit:load_based": ["plone"],
         "instance-state-name": ["pending", "running", "stopping", "stopped"]}

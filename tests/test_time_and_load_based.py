@@ -198,8 +198,65 @@ def test_schedules_and_thresholds_run_no_script(stack_files: dict[str, StackFile
 def test_a_layer_whose_last_load_based_instance_goes_keeps_no_alarm(stack_files: dict[str, StackFile]) -> None:
     sf = stack_files["production"]
     after = evaluate(StackFile(sf.path, apply(sf.config, {"-instances.app5": None}), sf.secret_keys, sf.placeholders))
-    assert not after.of_type("aws:lambda/function:Function")
+    assert [f.name for f in after.of_type("aws:lambda/function:Function")] == [f"{STACK}-wake"]   # app4's
     assert not [r for r in after.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "scale" in r.name]
+
+
+# --- wake and settle: a stopped time- or load-based instance during an up ------------------------------------------
+
+INVOCATION = "aws:lambda/invocation:Invocation"
+
+
+def test_each_time_and_load_based_instance_is_woken_before_its_scripts_and_settled_after(plans: dict[str, Plan]) -> None:
+    plan = plans["production"]
+    inv = _by(plan, INVOCATION)
+    assert set(inv) == {"app4-wake", "app4-settle", "app5-wake", "app5-settle"}
+    app4, app5 = _instance(plan, "app4").id, _instance(plan, "app5").id
+    app4_hours = sorted(d * 24 + h for d in range(5) for h in range(7, 19))
+    assert {n: json.loads(r.inputs["input"]) for n, r in inv.items()} == {
+        "app4-wake": {"wake": app4}, "app5-wake": {"wake": app5},
+        "app4-settle": {"settle": app4, "timezone": "Europe/Amsterdam", "hours": app4_hours},
+        "app5-settle": {"settle": app5, "timezone": None, "hours": None}}
+    assert {r.inputs["functionName"] for r in inv.values()} == {f"{STACK}-wake"}
+    commands_of = {i: [r for r in plan.of_type("command:remote:Command") if r.name.startswith(f"{i}-")]
+                   for i in ("app4", "app5")}
+    for i in ("app4", "app5"):
+        wake, settle = inv[f"{i}-wake"], inv[f"{i}-settle"]
+        for cmd in commands_of[i]:
+            assert settle.urn not in cmd.dependencies
+            assert cmd.urn in settle.dependencies, f"{i}-settle waits for {cmd.name}"
+        for event in ("setup", "configure"):
+            assert wake.urn in _by(plan, "command:remote:Command")[f"{i}-{event}"].dependencies
+    fn = _by(plan, "aws:lambda/function:Function")[f"{STACK}-wake"].inputs
+    assert (fn["handler"], fn["timeout"], fn.get("reservedConcurrentExecutions")) == (
+        "scaling.aws.lifecycle_handler", 300, None), "no reserved concurrency: parallel wakes are not throttled"
+    policy = json.loads(_by(plan, "aws:iam/rolePolicy:RolePolicy")[f"{STACK}-wake"].inputs["policy"])
+    by_sid = {st["Sid"]: st for st in policy["Statement"]}
+    assert by_sid["StartAndStopTheTimeAndLoadBasedInstances"]["Resource"] == sorted([_arn(plan, "app4"),
+                                                                                    _arn(plan, "app5")])
+    assert by_sid["MarkWoken"]["Condition"] == {"ForAllValues:StringEquals": {"aws:TagKeys": ["stackkit:woken"]}}
+
+
+# (change, the instances whose wake and settle are re-invoked: those where a script runs)
+WOKEN = [
+    ({"apps.site.source.revision": "v2"}, {"app4", "app5"}),              # a deploy everywhere
+    ({"instances.web3": {"layers": ["frontend"], "az": 0}}, set()),          # configure on the frontends only
+    ({"instances.app5.attributes": {"plone": {"threads": 3}}}, {"app5"}),    # app5's own configure
+    ({"-instances.app4.schedule": None}, set()),     # app4 is 24/7 now: its wake and settle go, nothing runs
+]
+
+
+@pytest.mark.parametrize(("change", "woken"), WOKEN, ids=[json.dumps(c)[:40] for c, _ in WOKEN])
+def test_wake_and_settle_are_re_invoked_exactly_where_a_script_runs(stack_files: dict[str, StackFile],
+                                                                    plans: dict[str, Plan], change: dict,
+                                                                    woken: set) -> None:
+    sf = stack_files["production"]
+    after = evaluate(StackFile(sf.path, apply(sf.config, change), sf.secret_keys, sf.placeholders))
+    todo = steps(plans["production"], after)
+    invoked = {s.name.rsplit("-", 1)[0] for s in todo if s.type == INVOCATION and s.phase == "create"}
+    assert invoked == woken
+    scripted = {s.instance for s in commands(todo)}
+    assert woken <= scripted
 
 
 # --- the local players over a recorded state -----------------------------------------------------------------------

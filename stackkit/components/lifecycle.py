@@ -35,7 +35,9 @@ from stackkit.cluster.state import (
     watched_instances,
 )
 from stackkit.components.instance import Instance
+from stackkit.components.wake import Wake, digest
 from stackkit.config.load import Loaded
+from stackkit.config.load_based import gate_payload
 from stackkit.config.placement import bastion, is_public
 from stackkit.lifecycle.bundle import RUN, bundle
 from stackkit.lifecycle.users import users_bundle
@@ -70,8 +72,12 @@ def deploy_batches(loaded: Loaded, app: str) -> list[list[str]]:
 
 class _Builder:
     def __init__(self, loaded: Loaded, instances: dict[str, Instance], dbs: dict[str, pulumi.Output[DatabaseFacts]],
-                 stack: pulumi.Resource) -> None:
+                 stack: pulumi.Resource, waker: Wake | None = None) -> None:
         self.loaded = loaded
+        self.waker = waker
+        # time- and load-based instances: what their settle invocation needs besides the id (a schedule's hours)
+        self.gated = {n: p for n in instances if (p := gate_payload(loaded, n)) is not None}
+        self.triggers: dict[str, pulumi.Output[str]] = {}
         self.instances = instances
         self.dbs = dbs
         self.stack = stack
@@ -129,33 +135,65 @@ class _Builder:
 
     def build(self) -> Lifecycle:
         loaded, cfg = self.loaded, self.loaded.config
-        setup: dict[str, remote.Command] = {}
+        # every command's input first: a time- or load-based instance's wake and settle are triggered by all of them
+        setup_in: dict[str, pulumi.Output[str]] = {}
         for name, inst in self.instances.items():
             def setup_views(f: dict, d: dict, name: str = name) -> dict[str, Any]:
                 return {"setup": view(loaded, name, "setup", f, d)}
+            setup_in[name] = self._stdin(name, [name], setup_views, volumes=inst.devices)
+        batches = {app: deploy_batches(loaded, app) for app in sorted(cfg.apps)}
+        deploy_in: dict[tuple[str, str], pulumi.Output[str]] = {}
+        for app, app_batches in batches.items():
+            for name in (n for batch in app_batches for n in batch):
+                def deploy_views(f: dict, d: dict, name: str = name, app: str = app) -> dict[str, Any]:
+                    return {e: view(loaded, name, e, f, d, app=app) for e in ("deploy", "undeploy")}
+                deploy_in[(name, app)] = self._stdin(name, [name], deploy_views, app=app)
+        configure_in: dict[str, pulumi.Output[tuple[Any, str]]] = {}
+        shutdown_in: dict[str, pulumi.Output[str]] = {}
+        for name in self.instances:
+            members = watched_instances(loaded, name)
+            if name not in members:
+                members = sorted([*members, name])
+
+            def make_configure(f: dict, d: dict, name: str = name) -> tuple[Any, str]:
+                """The bundle and the fingerprint of the watched state (secrets redacted), from one view."""
+                v = view(loaded, name, "configure", f, d)
+                return self._guarded(bundle(loaded, name, {"configure": v}), [v]), fingerprint(redacted(v))
+            configure_in[name] = self._joined(members, make_configure)
+
+            def shutdown_views(f: dict, d: dict, name: str = name) -> dict[str, Any]:
+                return {"shutdown": view(loaded, name, "shutdown", f, d)}
+            shutdown_in[name] = self._stdin(name, [name], shutdown_views)
+        users_in = {name: users_bundle(name, uv) for name in self.instances if (uv := users_view(loaded, name))["users"]}
+        wake = self._wakes({n: [setup_in[n], *[v for (i, _), v in sorted(deploy_in.items()) if i == n],
+                                configure_in[n], shutdown_in[n], users_in.get(n), cfg.instances[n].setup_nonce,
+                                cfg.stack.configure_nonce] for n in self.instances})
+
+        def after_wake(name: str, deps: list[pulumi.Resource]) -> list[pulumi.Resource]:
+            return [*deps, wake[name]] if name in wake else deps
+
+        setup: dict[str, remote.Command] = {}
+        for name, inst in self.instances.items():
             deps: list[pulumi.Resource] = [*inst.attachments]
             if inst.eip_association is not None:
                 deps.append(inst.eip_association)
             setup[name] = self.command(
-                name, "setup", create=RUN.format(event="setup"), delete=None,
-                stdin=self._stdin(name, [name], setup_views, volumes=inst.devices),
-                triggers=[inst.ec2.id, cfg.instances[name].setup_nonce], depends_on=deps)
+                name, "setup", create=RUN.format(event="setup"), delete=None, stdin=setup_in[name],
+                triggers=[inst.ec2.id, cfg.instances[name].setup_nonce], depends_on=after_wake(name, deps))
 
         deploys: dict[tuple[str, str], remote.Command] = {}
-        for app in sorted(cfg.apps):
+        for app, app_batches in batches.items():
             previous: list[pulumi.Resource] = []
-            for k, batch in enumerate(deploy_batches(loaded, app)):
+            for k, batch in enumerate(app_batches):
                 if k > 1:
                     # one barrier per batch: batch k waits for batch k-1 through it (linear edges, not batch²)
                     previous = [pulumi.Stash(f"{cfg.stack.name}-{app}-batch-{k}", input=len(previous),
                                              opts=pulumi.ResourceOptions(parent=self.stack, depends_on=previous))]
                 current: list[pulumi.Resource] = []
                 for name in batch:
-                    def deploy_views(f: dict, d: dict, name: str = name, app: str = app) -> dict[str, Any]:
-                        return {e: view(loaded, name, e, f, d, app=app) for e in ("deploy", "undeploy")}
                     cmd = self.command(
                         name, f"deploy-{app}", create=RUN.format(event="deploy"), delete=RUN.format(event="undeploy"),
-                        stdin=self._stdin(name, [name], deploy_views, app=app), triggers=[self.instances[name].ec2.id],
+                        stdin=deploy_in[(name, app)], triggers=[self.instances[name].ec2.id],
                         depends_on=[setup[name], *previous])
                     deploys[(name, app)] = cmd
                     current.append(cmd)
@@ -168,40 +206,45 @@ class _Builder:
         configure: dict[str, remote.Command] = {}
         shutdown: dict[str, remote.Command] = {}
         for name, inst in self.instances.items():
-            members = watched_instances(loaded, name)
-            if name not in members:
-                members = sorted([*members, name])
-
-            def make_configure(f: dict, d: dict, name: str = name) -> tuple[Any, str]:
-                """The bundle and the fingerprint of the watched state (secrets redacted), from one view."""
-                v = view(loaded, name, "configure", f, d)
-                return self._guarded(bundle(loaded, name, {"configure": v}), [v]), fingerprint(redacted(v))
-
-            joined = self._joined(members, make_configure)
+            joined = configure_in[name]
             configure[name] = self.command(
                 name, "configure", create=RUN.format(event="configure"), delete=None,
                 stdin=joined.apply(lambda j: j[0]),
-                triggers=[joined.apply(lambda j: j[1]), cfg.stack.configure_nonce], depends_on=[barrier])
-
-            def shutdown_views(f: dict, d: dict, name: str = name) -> dict[str, Any]:
-                return {"shutdown": view(loaded, name, "shutdown", f, d)}
+                triggers=[joined.apply(lambda j: j[1]), cfg.stack.configure_nonce],
+                depends_on=after_wake(name, [barrier]))
             shutdown[name] = self.command(
                 name, "shutdown", create=RUN.format(event="prepare"), delete=RUN.format(event="shutdown"),
-                stdin=self._stdin(name, [name], shutdown_views),
-                triggers=[inst.ec2.id, *[a.id for a in inst.attachments]],
+                stdin=shutdown_in[name], triggers=[inst.ec2.id, *[a.id for a in inst.attachments]],
                 depends_on=[configure[name], *inst.attachments], deleted_with=False)
         users: dict[str, remote.Command] = {}
-        for name in self.instances:
-            uv = users_view(loaded, name)
-            if not uv["users"]:
-                continue
+        for name, stdin in users_in.items():
             users[name] = self.command(
                 name, "users", create=RUN.format(event="users"), delete=RUN.format(event="lock_users"),
-                stdin=users_bundle(name, uv), triggers=[self.instances[name].ec2.id], depends_on=[setup[name]])
+                stdin=stdin, triggers=[self.instances[name].ec2.id], depends_on=[setup[name]])
+        for name, w in wake.items():
+            self._settle(name, w, [setup[name], configure[name], shutdown[name],
+                                   *[c for (i, _), c in deploys.items() if i == name],
+                                   *([users[name]] if name in users else [])])
         return Lifecycle(setup=setup, deploys=deploys, configure=configure, shutdown=shutdown, barrier=barrier,
                          users=users)
 
+    def _wakes(self, inputs: dict[str, list[Any]]) -> dict[str, pulumi.Resource]:
+        """<i>-wake for each time- or load-based instance: before its scripts, re-invoked when one of their inputs
+        changes (stackkit.components.wake)."""
+        if self.waker is None:
+            return {}
+        self.triggers = {n: pulumi.Output.all(*inputs[n]).apply(digest) for n in self.gated}
+        return {n: self.waker.invocation(f"{n}-wake", self.instances[n].ec2.id.apply(lambda i: {"wake": i}),
+                                         self.triggers[n], parent=self.instances[n], depends_on=[])
+                for n in sorted(self.gated)}
+
+    def _settle(self, name: str, wake: pulumi.Resource, after: list[pulumi.Resource]) -> None:
+        assert self.waker is not None
+        extra = self.gated[name]
+        self.waker.invocation(f"{name}-settle", self.instances[name].ec2.id.apply(lambda i: {"settle": i, **extra}),
+                              self.triggers[name], parent=self.instances[name], depends_on=[wake, *after])
+
 
 def add_lifecycle(loaded: Loaded, instances: dict[str, Instance], dbs: dict[str, pulumi.Output[DatabaseFacts]],
-                  stack: pulumi.Resource) -> Lifecycle:
-    return _Builder(loaded, instances, dbs, stack).build()
+                  stack: pulumi.Resource, waker: Wake | None = None) -> Lifecycle:
+    return _Builder(loaded, instances, dbs, stack, waker).build()

@@ -23,16 +23,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from stackkit.components.wake import code_archive
 from stackkit.config.load_based import DIRECTIONS, LoadBased, alarm_name
 
-CODE = Path(__file__).resolve().parents[1] / "scaling"
-CODE_FILES = ("__init__.py", "decide.py", "aws.py")    # packaged as the top-level package `scaling`
 PERIOD = 60
 LOG_DAYS = 30
 OPERATORS = {"up": "GreaterThanThreshold", "down": "LessThanThreshold"}
@@ -43,12 +41,6 @@ class ScaledLayer:
     settings: LoadBased
     instance_ids: list[pulumi.Input[str]]          # every instance of the layer: the average is over all of them
     load_based_arns: list[pulumi.Input[str]]       # the ones the function may start and stop
-
-
-def code_archive() -> pulumi.AssetArchive:
-    """The function's code: stackkit/scaling's modules, file by file (a folder archive would take __pycache__ along,
-    and its hash with it)."""
-    return pulumi.AssetArchive({f"scaling/{f}": pulumi.FileAsset(str(CODE / f)) for f in CODE_FILES})
 
 
 def _trust() -> str:

@@ -21,9 +21,10 @@ from stackkit.components.lifecycle import Lifecycle, add_lifecycle
 from stackkit.components.network import Network, create_network
 from stackkit.components.scaling import ScaledLayer, Scaling
 from stackkit.components.schedule import Schedules, Timed
+from stackkit.components.wake import Wake
 from stackkit.config.instance_types import recoverable
 from stackkit.config.load import Loaded
-from stackkit.config.load_based import load_based_layer, scaled_layers, scaler_settings
+from stackkit.config.load_based import gate_payload, load_based_layer, scaled_layers, scaler_settings
 from stackkit.config.placement import bastion, is_public, private_instances
 
 
@@ -54,7 +55,12 @@ class Stack(pulumi.ComponentResource):
         self._create_scaling()
         db_facts = {n: pulumi.Output.all(d.endpoint, d.port).apply(lambda a: DatabaseFacts(endpoint=a[0], port=a[1]))
                     for n, d in self.databases.items()}
-        self.lifecycle = add_lifecycle(loaded, self.instances, db_facts, self)
+        gated = [n for n in sorted(cfg.instances) if gate_payload(loaded, n) is not None]
+        # time- and load-based instances may be stopped when a script must run on them: woken first, settled after
+        self.wake = Wake(name, [self.instances[n].ec2.arn for n in gated],
+                         sorted({s.timezone for i in cfg.instances.values() if (s := i.schedule) is not None}),
+                         self.tags, opts=self._child) if gated else None
+        self.lifecycle = add_lifecycle(loaded, self.instances, db_facts, self, self.wake)
         for lname, layer in self.layers.items():
             for iname in cfg.layer_instances(lname):
                 layer.attach(iname, self.instances[iname].ec2.id, after=[self.lifecycle.shutdown[iname]])

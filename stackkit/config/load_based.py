@@ -28,6 +28,7 @@ from stackkit.config.instance_types import recoverable
 
 if TYPE_CHECKING:
     from stackkit.config.layerspec import LayerSpec
+    from stackkit.config.load import Loaded
     from stackkit.config.models import StackConfig
 
 # CloudWatch: an alarm on a metric math expression reads at most 10 metrics (a hard limit, "Limits that apply to
@@ -140,3 +141,14 @@ def load_based_layer(cfg: StackConfig, instance: str) -> str | None:
     if not inst.load_based:
         return None
     return next((la for la in inst.layers if la in cfg.layers and cfg.layers[la].load_based is not None), None)
+
+
+def gate_payload(loaded: Loaded, instance: str) -> dict[str, Any] | None:
+    """A time- or load-based instance's settle input besides its id: its schedule's time zone and on-hours (it stays
+    on after an up inside them), or no schedule (load-based: stopped again); None for a 24/7 instance."""
+    inst = loaded.config.instances[instance]
+    if inst.schedule is not None:
+        return {"timezone": inst.schedule.timezone, "hours": sorted(inst.schedule.hours())}
+    if load_based_layer(loaded.config, instance) is not None:
+        return {"timezone": None, "hours": None}
+    return None

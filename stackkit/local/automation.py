@@ -7,6 +7,8 @@ between two `pulumi up`s, played against the machines from the resources `stackk
 - `play_scale(state, fleet, layer, direction)`: the layer's up or down alarm fires: the deployed function's settings
   (its STACKKIT_SCALING environment, recorded with it) and the same `decide` the Lambda runs, over the layer's
   load-based machines (tag stackkit:load_based), their state, boot time and scaled_at.
+- `invoke(state, fleet, payload)`: what the wake function does when `up` invokes it (an `aws:lambda/invocation`):
+  wake a stopped machine before its scripts (marked woken), settle it after them with the same `settle` rule.
 
 A start or stop here is an EC2 start or stop: the machine keeps its address, host key, volumes and files; the healer
 takes a deliberate stop for one (pid 0 first) and leaves it stopped.
@@ -24,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from stackkit.errors import LocalError
 from stackkit.local.state import LocalState
-from stackkit.scaling.decide import Decision, Member, decide
+from stackkit.scaling.decide import Decision, Member, decide, settle
 
 INSTANCE = "aws:ec2/instance:Instance"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
@@ -133,9 +135,10 @@ def members(state: LocalState, fleet: Machines, layer: str) -> list[Member]:
             continue
         machine = state.machines[r.name]
         entry = entries.get(machine, {})
-        scaled = entry.get("scaled_at")
+        scaled, woken = entry.get("scaled_at"), entry.get("woken")
         out.append(Member(name=r.name, id=machine, state="running" if _running(fleet, machine) else "stopped",
-                          launched=float(entry.get("started") or 0), scaled_at=float(scaled) if scaled else None))
+                          launched=float(entry.get("started") or 0), scaled_at=float(scaled) if scaled else None,
+                          woken_at=float(woken) if woken else None))
     return out
 
 
@@ -160,3 +163,35 @@ def play_scale(state: LocalState, fleet: Machines, layer: str, direction: str, n
     for machine in decision.stop:
         fleet.stop(machine)
     return decision
+
+
+def invoke(state: LocalState, fleet: Machines, payload: dict[str, Any], now: datetime | None = None,
+           log: Any = print) -> str:
+    """The wake function on this host: {"wake": id} or {"settle": id, "timezone": tz, "hours": [...]}; returns what
+    it did ("woken", "running", "stopped", "kept", "nothing")."""
+    names = _instances_by_id(state)
+    iid = payload.get("wake") or payload.get("settle")
+    inst = names.get(str(iid))
+    machine = state.machines.get(inst) if inst else None
+    if machine is None:
+        raise LocalError(f"the wake function was invoked for {iid!r}, which is no machine of this stack")
+    when = now or datetime.now(ZoneInfo("UTC"))
+    if "wake" in payload:
+        if _running(fleet, machine):
+            return "running"
+        log(f"wake     {inst} (stopped: started for this up's scripts, settled after them)")
+        fleet.tag(machine, woken=when.timestamp())
+        fleet.start(machine)
+        return "woken"
+    woken = bool(fleet._state().get(machine, {}).get("woken"))
+    local = when.astimezone(ZoneInfo(payload.get("timezone") or "UTC"))
+    action = settle(woken, payload.get("hours"), local.weekday(), local.hour)
+    if action == "nothing":
+        return "nothing"
+    fleet.tag(machine, woken=None)
+    if action == "keep":
+        log(f"settle   {inst} (woken by this up; its schedule wants it on now: kept running)")
+        return "kept"
+    log(f"settle   {inst} (woken by this up: stopped again)")
+    fleet.stop(machine)
+    return "stopped"

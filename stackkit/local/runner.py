@@ -18,6 +18,7 @@ State is saved after every step, so a failed step stops the run and the next `up
 from __future__ import annotations
 
 import copy
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ VOLUME = "aws:ebs/volume:Volume"
 ATTACHMENT = "aws:ec2/volumeAttachment:VolumeAttachment"
 COMMAND = "command:remote:Command"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+INVOCATION = "aws:lambda/invocation:Invocation"
 
 
 class FleetLike(Protocol):
@@ -179,6 +181,8 @@ class Runner:
             tail = self._command(step, r)
         elif step.type == ALARM:
             self._alarm(step, r, state, news)
+        elif step.type == INVOCATION and step.phase == "create":
+            self._invoke(step, r, state)
         # record
         if step.phase == "delete":
             if step.op == "replace":
@@ -246,6 +250,13 @@ class Runner:
             self.log(f"{'watch' if step.phase != 'delete' else 'unwatch':8} {'machine':16} {machine} "
                      f"({r.name}: EC2's recover action)")
             self.fleet.heal(machine, step.phase != "delete")
+
+    def _invoke(self, step: Step, r: Resource, state: LocalState) -> None:
+        """A Lambda invocation during up: the wake function's, on this host (stackkit.local.automation.invoke)."""
+        from stackkit.local.automation import invoke
+        payload = json.loads(r.secret_inputs.get("input") or "{}")
+        if "wake" in payload or "settle" in payload:
+            invoke(state, self.fleet, payload, log=self.log)  # type: ignore[arg-type]
 
     def _command(self, step: Step, r: Resource) -> str:
         script = step.runs or "create"

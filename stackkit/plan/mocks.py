@@ -102,6 +102,8 @@ class StackkitMocks(pm.Mocks):
             state = {"arn": f"arn:aws:lambda:{self.region}:123456789012:function:{inputs.get('name', name)}"}
         elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
             state = {"arn": f"arn:aws:cloudwatch:{self.region}:123456789012:alarm:{inputs.get('name', name)}"}
+        elif typ == "aws:lambda/invocation:Invocation":
+            state = {"result": "{}"}
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
             state = {"arn": f"arn:aws:logs:{self.region}:123456789012:log-group:{inputs.get('name', name)}"}
         elif typ == "pulumi:index:Stash":

@@ -156,6 +156,7 @@ def members(client: Any, stack: str, layer: str) -> list[Member]:
                     state=inst["State"]["Name"],
                     launched=inst["LaunchTime"].timestamp(),
                     scaled_at=_scaled_at(tags.get(SCALED_AT_TAG)),
+                    woken_at=_scaled_at(tags.get(WOKEN_TAG)),
                 ))
     return found
 

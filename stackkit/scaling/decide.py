@@ -1,6 +1,7 @@
 """Which load-based instances of a layer to start or stop when one of its alarms fires: pure rules, no I/O.
 
 The rules, in order (OpsWorks' load-based instances):
+0. a member woken by a `pulumi up` (less than an hour ago) is running its scripts: do nothing until the up settles it;
 1. a member started or stopped by the scaler less than `ignore_minutes` ago: do nothing (metrics still settle);
 2. a member pending or stopping: do nothing (the layer is changing already);
 3. up: start up to `count` stopped members, in name order ("the next" stopped instance);
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 STATES = ("pending", "running", "stopping", "stopped")
+WOKEN_STALE = 3600      # seconds: a woken tag this old is left over from a failed up
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Member:
     state: str  # "pending" | "running" | "stopping" | "stopped" (anything else: ignored entirely)
     launched: float  # epoch seconds of its last start (EC2 LaunchTime)
     scaled_at: float | None  # epoch seconds the scaler last started or stopped it (tag stackkit:scaled_at), or None
+    woken_at: float | None = None  # epoch seconds a `pulumi up` woke it to run its scripts (tag stackkit:woken)
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,11 @@ def decide(direction: Literal["up", "down"], count: int, ignore_minutes: int, me
     if direction not in ("up", "down"):
         raise ValueError(f"direction must be 'up' or 'down', not {direction!r}")
     live = [m for m in members if m.state in STATES]
+    # an up is running scripts on a member it woke: leave the layer alone until the up settles it (a tag older than
+    # WOKEN_STALE is a failed up's leftover and no longer counts)
+    in_use = sorted(m.name for m in live if m.woken_at is not None and now - m.woken_at < WOKEN_STALE)
+    if in_use:
+        return _nothing(f"a pulumi up is running scripts on {', '.join(in_use)}: nothing changes until it settles")
     window = max(ignore_minutes, 0) * 60
     changes = [m.scaled_at for m in live if m.scaled_at is not None]
     if changes and (ago := now - max(changes)) < window:

@@ -14,21 +14,26 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import shutil
 import time
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from stackkit.config.schedule import Schedule
 from stackkit.local.automation import play_scale, play_schedule
 from stackkit.local.machines import _alive
 from stackkit.local.state import LocalState
-from tests.e2e.conftest import Cluster, Traffic
+from tests.e2e.conftest import ROOT, Cluster, Traffic
 
 pytestmark = pytest.mark.e2e
 SCHEDULE = {"timezone": "Europe/Amsterdam", "mon": "08-18", "tue": "08-18", "wed": "08-18", "thu": "08-18",
             "fri": "08-18"}
 SATURDAY_NOON = datetime.fromisoformat("2026-11-28T12:00:00+01:00")     # off
 MONDAY_NINE = datetime.fromisoformat("2026-11-30T09:00:00+01:00")       # on since 08:00
+INVOCATION = "aws:lambda/invocation:Invocation"
+COMMAND = "command:remote:Command"
 LOAD_BASED = {"up": {"cpu": 80, "minutes": 5, "instances": 1}, "down": {"cpu": 30, "minutes": 10, "instances": 1},
               "ignore_minutes": 1}
 
@@ -151,6 +156,40 @@ def test_the_scaling_function_stops_and_starts_the_load_based_instance(cluster: 
     assert traffic.failed == 0, traffic.errors
     assert served_by(cluster, scaled) > sessions
     assert haproxy_cfg(cluster) == before
+
+
+def test_a_deploy_wakes_the_stopped_instances_and_settles_them_after(cluster: Cluster, roles: tuple[str, str],
+                                                                    tmp_path: Path) -> None:
+    """Both stopped (the schedule's Saturday, the down alarm), a new revision: `up` wakes each before its deploy and
+    settles it after: stopped again (load-based; time-based outside its hours), or left running inside its hours."""
+    timed, scaled = roles
+    state = LocalState.load(cluster.state_path, stack="e2e")
+    play_schedule(state, cluster.fleet, SATURDAY_NOON)
+    play_scale(state, cluster.fleet, "plone", "down", now=time.time() + 600)
+    assert not running(cluster, timed) and not running(cluster, scaled)
+    v3 = tmp_path / "site"
+    shutil.copytree(ROOT / "examples/site", v3)
+    (v3 / "VERSION").write_text("3\n")
+    cluster.publish(v3)
+    traffic = Traffic(cluster.url())
+    traffic.start()
+    report = cluster.up()
+    traffic.stop()
+    invoked = [e.step.name for e in report.executed if e.step.type == INVOCATION and e.step.phase == "create"]
+    assert sorted(invoked) == sorted(f"{i}-{w}" for i in (timed, scaled) for w in ("wake", "settle"))
+    deployed = {e.step.instance for e in report.executed if e.step.type == COMMAND and e.step.event == "deploy"}
+    assert deployed == set(_plone(cluster))
+    on_hours = Schedule.model_validate(SCHEDULE).is_on(datetime.now(UTC))
+    print(f"\nfigure deploy_with_two_stopped_instances_seconds: {round(report.seconds, 1)}; requests: "
+          f"{traffic.sent}, failed: {traffic.failed}; {timed} inside its hours: {on_hours}")
+    assert traffic.failed == 0, traffic.errors
+    assert running(cluster, timed) is on_hours and not running(cluster, scaled), "settled as they were"
+    # back to serving for the next tests: the new revision is on both
+    for i in (timed, scaled):
+        machine = LocalState.load(cluster.state_path, stack="e2e").machines[i]
+        cluster.fleet.start(machine)
+        wait_status(cluster, i, "UP")
+        assert cluster.sh(i, "cat /srv/apps/site/current/VERSION").stdout == "3"
 
 
 def test_after_all_that_up_has_nothing_to_run_and_removing_it_runs_nothing(cluster: Cluster,

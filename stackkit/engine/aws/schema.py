@@ -43,6 +43,8 @@ resources). Sources, in hashicorp/terraform-provider-aws `internal/service/`:
   iam/role_policy.go                   aws_iam_role_policy      name, name_prefix, role
   lambda/function.go                   aws_lambda_function      function_name, package_type
   lambda/permission.go                 aws_lambda_permission    every argument
+  lambda/invocation.go                 aws_lambda_invocation    function_name, input, qualifier, triggers (a change
+                                       re-invokes: CREATE_ONLY invokes on create and replacement only)
   scheduler/schedule_group.go          aws_scheduler_schedule_group  name, name_prefix
   scheduler/schedule.go                aws_scheduler_schedule   name, name_prefix, group_name
 
@@ -136,6 +138,8 @@ TYPES: dict[str, TypeInfo] = {
     "aws:lambda/permission:Permission": _t("", "action", "function", "principal", "sourceArn", "sourceAccount",
                                            "statementId", "statementIdPrefix", "qualifier", "eventSourceToken",
                                            "principalOrgId", "functionUrlAuthType"),
+    "aws:lambda/invocation:Invocation": _t("", "functionName", "input", "qualifier", "triggers", "lifecycleScope",
+                                           "terraformKey"),
     "aws:scheduler/scheduleGroup:ScheduleGroup": _t("", "name", "namePrefix", autoname="name", autoname_max=64,
                                                     id_from="name",
                                                     arn="arn:aws:scheduler:{region}:{account}:schedule-group/{name}"),
