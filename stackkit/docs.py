@@ -45,6 +45,8 @@ def layer_section(spec: LayerSpec) -> str:
         lines.append(f"- must share its instance with: {', '.join(spec.requires)}")
     if spec.tls:
         lines.append("- terminates TLS: receives the apps' SSL keys")
+    for var, t in sorted(spec.reads_environment.items()):
+        lines.append(f"- reads the apps' environment variable `{var}` into its config: {type_text(t)} (checked at load)")
     if spec.load_balancer:
         lines.append(f"- can sit behind a load balancer: port {spec.load_balancer.port}, "
                      f"health check `{spec.load_balancer.health_check_path}`")

@@ -30,6 +30,9 @@ KINDS: dict[str, tuple[str, str, int]] = {
     "calendar": (r"^[A-Za-z0-9*:,./~ -]+$", "a systemd OnCalendar expression such as '*-*-* 02:30:00'", 100),
     "s3_bucket": (r"^(?!xn--)(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
                   "an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens; S3 bucket naming rules)", 63),
+    # a Zope object id, as the frontend rewrites URLs to /<id>/ (nginx): OFS's id rules, at most 64 characters
+    "zope_id": (r"^[A-Za-z0-9-][A-Za-z0-9._-]*$",
+                "a Zope object id (letters, digits, '.', '_', '-', not starting with '.' or '_')", 64),
     # free text that templates only ever pass to bash as one quoted word (never into a daemon's config)
     "command": (r"^[^\x00-\x08\x0b-\x1f\x7f]*$", "a shell command (one line, no control characters)", 4096),
 }
@@ -101,6 +104,10 @@ def layer_type_problems(spec: LayerSpec, where: str) -> list[str]:
             bad = value_problem(t, defaults[name])
             if bad:
                 problems.append(f"{where}: attributes.{name}: the default {bad}")
+    for name, t in sorted(spec.reads_environment.items()):
+        problem = type_problem(t)
+        if problem:
+            problems.append(f"{where}: reads_environment.{name}: {problem}")
     if spec.backends is not None:
         t = spec.types.get(spec.backends.attribute, {})
         if t.get("max") != spec.backends.max:
@@ -135,3 +142,17 @@ def attribute_types(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[s
                 problem = value_problem(t, value)
                 if problem:
                     yield f"{where}.{dotted}: {problem} (layers/{spec.name}/layer.yaml types: {dotted})"
+
+
+def environment_types(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
+    """Every app's environment values that a layer of the stack reads into a daemon config (its layer.yaml
+    `reads_environment`), checked against the type it declares, at the path where they are set."""
+    for lname in sorted(cfg.layers):
+        spec = specs.get(lname)
+        for var, t in sorted(spec.reads_environment.items()) if spec is not None else []:
+            for aname, app in sorted(cfg.apps.items()):
+                if var in app.environment:
+                    problem = value_problem(t, app.environment[var])
+                    if problem:
+                        yield (f"apps.{aname}.environment.{var}: {problem}; layer {lname} reads it into its config "
+                               f"(layers/{lname}/layer.yaml reads_environment: {var})")

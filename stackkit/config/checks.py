@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 
-from stackkit.config.attribute_types import attribute_types
+from stackkit.config.attribute_types import attribute_types, environment_types
 from stackkit.config.attributes import deep_merge, lookup
 from stackkit.config.instance_types import vcpus
 from stackkit.config.layerspec import LayerSpec
@@ -168,19 +167,6 @@ def backends(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
             # a number: its range is the attribute's type (layer.yaml types:), checked where it is set
 
 
-# environment values that layers read into daemon configs too (not only into the app's own environment)
-PLONE_SITE_ID = re.compile(r"^[A-Za-z0-9-][A-Za-z0-9._-]{0,63}$")
-
-
-def environment_read_by_layers(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
-    for aname, app in cfg.apps.items():
-        site = app.environment.get("PLONE_SITE_ID")
-        if site is not None and not PLONE_SITE_ID.match(site):
-            yield (f"apps.{aname}.environment.PLONE_SITE_ID: {site[:60]!r} is not a Zope object id (1-64 letters, "
-                   "digits, '.', '_', '-', not starting with '.' or '_'); the frontend rewrites its URLs to "
-                   "/<PLONE_SITE_ID>/ (nginx)")
-
-
 def network(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
     """Private instances need a public instance to reach them over SSH and, in a VPC stackkit creates, a NAT."""
     net = cfg.stack.network
@@ -203,7 +189,7 @@ def network(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
 
 CHECKS: tuple[Check, ...] = (attribute_types, layers_exist, references, volume_overrides, elastic_ips, colocation,
                              load_balancers, hostnames, ports, volumes_per_instance, databases, backends, network,
-                             environment_read_by_layers, user_problems, scaling_problems)
+                             environment_types, user_problems, scaling_problems)
 
 
 def run_checks(cfg: StackConfig, specs: dict[str, LayerSpec]) -> list[str]:

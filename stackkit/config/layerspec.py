@@ -116,6 +116,9 @@ class LayerSpec(_Strict):
     templates: list[TemplateSpec] = []
     attributes: dict[str, Any] = {}
     types: dict[str, dict[str, Any]] = {}   # dotted attribute -> its type (stackkit.config.attribute_types)
+    # app environment variables the layer's templates read into daemon configs (not only into the app's own
+    # environment), each with its type: checked at load in every app of the stack (stackkit.config.attribute_types)
+    reads_environment: dict[str, dict[str, Any]] = {}
     scripts: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @property
