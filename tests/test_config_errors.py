@@ -3,7 +3,6 @@ every one naming its path and the fix, before anything is registered."""
 
 from __future__ import annotations
 
-import copy
 import re
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from stackkit.config.load import load
+from stackkit.config.patch import apply
 from stackkit.config.stackfile import StackFile
 from stackkit.errors import ConfigError
 from tests.conftest import ROOT, STACKS
@@ -21,40 +21,13 @@ from tests.conftest import ROOT, STACKS
 # every file of the folder: cases.yaml (the config schema and cross-checks), attributes.yaml (typed layer attributes)
 CASES = [case for f in sorted((Path(__file__).parent / "config_errors").glob("*.yaml"))
          for case in YAML(typ="safe").load(f.read_text())]
-_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def _split(path: str) -> tuple[str, list[str | int]]:
-    """'stackkit:instances.web1.layers[0]' -> ('stackkit:instances', ['web1', 'layers', 0])."""
-    ns, _, rest = path.partition(":")
-    key, _, rest = rest.partition(".")
-    parts: list[str | int] = [int(i) if i else k for k, i in _PART.findall(rest)]
-    return f"{ns}:{key}", parts
-
-
 def patched(case: dict[str, Any], files: dict[str, StackFile]) -> tuple[dict[str, Any], set[str]]:
+    """The case's base stack file with its `set` and `delete` applied (stackkit.config.patch, the one change
+    language of the scenario tables too), and its secret keys."""
     sf = files[case["base"]]
-    config = copy.deepcopy(sf.config)
-    for path, value in (case.get("set") or {}).items():
-        top, parts = _split(path)
-        if not parts:
-            config[top] = value
-            continue
-        cur = config.setdefault(top, {})
-        for p in parts[:-1]:
-            cur = cur.setdefault(p, {}) if isinstance(p, str) else cur[p]
-        cur[parts[-1]] = value
-    for path in case.get("delete") or []:
-        top, parts = _split(path)
-        if not parts:
-            del config[top]
-            continue
-        cur = config[top]
-        for p in parts[:-1]:
-            cur = cur[p]
-        del cur[parts[-1]]
+    change = {**(case.get("set") or {}), **{f"-{path}": None for path in case.get("delete") or []}}
     secret = (set(sf.secret_keys) | set(case.get("secret") or [])) - set(case.get("plain") or [])
-    return config, secret
+    return apply(sf.config, change), secret
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ from ruamel.yaml import YAML
 
 from stackkit.cluster.data import HOLDERS_OUTPUT, PROVIDER_TYPE, REPLACED_BY, data_moves, holders, stale_retirements
 from stackkit.config.load import Loaded, load
+from stackkit.config.patch import apply
 from stackkit.config.stackfile import StackFile
 from stackkit.engine.aws.schema import TYPES
 from stackkit.errors import DataMoveError
-from stackkit.lifecycle.scenarios import apply
 from stackkit.plan.evaluate import evaluate
 from tests.conftest import ROOT
 

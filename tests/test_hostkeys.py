@@ -14,7 +14,6 @@ from cryptography.hazmat.primitives import serialization
 from stackkit.cluster.hostkeys import HostKey, cloud_config, derive, from_cloud_config
 from stackkit.config.stackfile import StackFile
 from stackkit.lifecycle.rules import steps
-from stackkit.lifecycle.scenarios import apply
 from stackkit.plan.evaluate import Plan, Resource, evaluate
 
 SECRET = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key, any secret text\n-----END OPENSSH PRIVATE KEY-----\n"
@@ -81,7 +80,7 @@ def test_user_data_without_an_ed25519_key_installs_none(text: str | None) -> Non
 # --- the plan -----------------------------------------------------------------------------------------------------
 
 def _changed(sf: StackFile, change: dict) -> Plan:
-    return evaluate(StackFile(sf.path, apply(sf.config, change), sf.secret_keys, sf.placeholders))
+    return evaluate(sf.with_change(change))
 
 
 def _instance_of(plan: Plan, r: Resource) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from stackkit.config.stackfile import StackFile
 from stackkit.lifecycle.rules import commands, steps
-from stackkit.lifecycle.scenarios import SCENARIOS, apply
+from stackkit.lifecycle.scenarios import SCENARIOS
 from stackkit.plan.evaluate import Plan, evaluate
 from tests.conftest import ROOT
 
@@ -27,7 +27,7 @@ def base(plans: dict[str, Plan]) -> Plan:
 
 
 def changed(sf: StackFile, change: dict) -> Plan:
-    return evaluate(StackFile(sf.path, apply(sf.config, change), sf.secret_keys, sf.placeholders))
+    return evaluate(sf.with_change(change))
 
 
 @pytest.mark.parametrize("name,change,expected", SCENARIOS, ids=[s[0] for s in SCENARIOS])

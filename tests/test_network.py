@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from stackkit.config.stackfile import StackFile
-from stackkit.lifecycle.scenarios import apply
 from stackkit.plan.evaluate import Plan, Resource, evaluate
 
 EC2 = "aws:ec2/instance:Instance"
@@ -33,7 +32,7 @@ PLACEMENT: list[tuple[str, dict[str, Any], dict[str, str]]] = [
 
 
 def changed(sf: StackFile, change: dict[str, Any]) -> Plan:
-    return evaluate(StackFile(sf.path, apply(sf.config, change), sf.secret_keys, sf.placeholders))
+    return evaluate(sf.with_change(change))
 
 
 def _plan(plans: dict[str, Plan], stack_files: dict[str, StackFile], stack: str, change: dict[str, Any]) -> Plan:

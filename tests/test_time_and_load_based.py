@@ -14,7 +14,6 @@ import pytest
 from stackkit.config.schedule import Schedule
 from stackkit.config.stackfile import StackFile
 from stackkit.lifecycle.rules import commands, steps
-from stackkit.lifecycle.scenarios import apply
 from stackkit.local.automation import last_firing, play_scale, schedule_actions
 from stackkit.local.state import LocalState
 from stackkit.plan.evaluate import Plan, Resource, evaluate
@@ -191,13 +190,13 @@ NO_SCRIPT = [
 def test_schedules_and_thresholds_run_no_script(stack_files: dict[str, StackFile], plans: dict[str, Plan], name: str,
                                                 change: dict) -> None:
     sf = stack_files["production"]
-    after = evaluate(StackFile(sf.path, apply(sf.config, change), sf.secret_keys, sf.placeholders))
+    after = evaluate(sf.with_change(change))
     assert [s.name for s in commands(steps(plans["production"], after))] == []
 
 
 def test_a_layer_whose_last_load_based_instance_goes_keeps_no_alarm(stack_files: dict[str, StackFile]) -> None:
     sf = stack_files["production"]
-    after = evaluate(StackFile(sf.path, apply(sf.config, {"-instances.app5": None}), sf.secret_keys, sf.placeholders))
+    after = evaluate(sf.with_change({"-instances.app5": None}))
     assert [f.name for f in after.of_type("aws:lambda/function:Function")] == [f"{STACK}-wake"]   # app4's
     assert not [r for r in after.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "scale" in r.name]
 
@@ -251,7 +250,7 @@ def test_wake_and_settle_are_re_invoked_exactly_where_a_script_runs(stack_files:
                                                                     plans: dict[str, Plan], change: dict,
                                                                     woken: set) -> None:
     sf = stack_files["production"]
-    after = evaluate(StackFile(sf.path, apply(sf.config, change), sf.secret_keys, sf.placeholders))
+    after = evaluate(sf.with_change(change))
     todo = steps(plans["production"], after)
     invoked = {s.name.rsplit("-", 1)[0] for s in todo if s.type == INVOCATION and s.phase == "create"}
     assert invoked == woken

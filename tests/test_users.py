@@ -11,13 +11,13 @@ import pytest
 
 from stackkit.config.stackfile import StackFile
 from stackkit.lifecycle.rules import commands, steps
-from stackkit.lifecycle.scenarios import ALICE, BOB, USERS_SCENARIOS, apply
+from stackkit.lifecycle.scenarios import ALICE, BOB, USERS_SCENARIOS
 from stackkit.plan.evaluate import Plan, evaluate
 from tests.conftest import bundles
 
 
 def _with(sf: StackFile, change: dict) -> StackFile:
-    return StackFile(sf.path, apply(sf.config, change), sf.secret_keys, sf.placeholders)
+    return sf.with_change(change)
 
 
 @pytest.fixture(scope="module")

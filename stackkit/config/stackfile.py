@@ -32,6 +32,11 @@ class StackFile:
         name = self.path.name
         return name[len("Pulumi."):-len(".yaml")] if name.startswith("Pulumi.") else self.path.stem
 
+    def with_change(self, change: dict[str, Any]) -> StackFile:
+        """The same stack file with a change applied (stackkit.config.patch), as if edited."""
+        from stackkit.config.patch import apply
+        return StackFile(self.path, apply(self.config, change), self.secret_keys, self.placeholders)
+
 
 def placeholder(path: str) -> str:
     return "sk-secret-" + hashlib.sha256(path.encode()).hexdigest()[:20]

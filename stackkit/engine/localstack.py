@@ -23,9 +23,9 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from stackkit.config.patch import apply
 from stackkit.engine.toolchain import ROOT, Engine, local_engine
 from stackkit.errors import LocalError
-from stackkit.lifecycle.scenarios import apply
 
 
 def ssh_keypair(path: Path) -> tuple[str, str]:

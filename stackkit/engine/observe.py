@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stackkit.config.patch import Change, apply
 from stackkit.config.stackfile import StackFile, read_stack_file
 from stackkit.lifecycle.rules import commands, steps
-from stackkit.lifecycle.scenarios import SCENARIOS, Change, apply
+from stackkit.lifecycle.scenarios import SCENARIOS
 from stackkit.paths import ROOT
 from stackkit.plan.evaluate import Plan, evaluate
 
@@ -55,10 +56,6 @@ def scenarios() -> list[Scenario]:
 
 # --- the model ----------------------------------------------------------------------------------------------------------
 
-def _with_change(sf: StackFile, change: Change) -> StackFile:
-    return StackFile(sf.path, apply(sf.config, change), sf.secret_keys, sf.placeholders)
-
-
 def edited_tree(stack_file: Path, change: Change, edit: tuple[str, str], into: Path) -> Path:
     """A copy of the program with one layer file edited and the stack file changed (secure values kept)."""
     from ruamel.yaml import YAML
@@ -79,7 +76,7 @@ def edited_tree(stack_file: Path, change: Change, edit: tuple[str, str], into: P
 def predicted(sf: StackFile, base: Plan, change: Change, tree: Path | None = None) -> list[dict[str, str]]:
     """The lifecycle scripts the model says run, in its order: [{name, op, phase, runs}]."""
     if tree is None:
-        new = evaluate(_with_change(sf, change))
+        new = evaluate(sf.with_change(change))
     else:
         from stackkit.plan.diff import evaluate_tree
         new = evaluate_tree(tree, tree / sf.path.name)
@@ -238,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         print(up.stdout[-3000:], up.stderr[-2000:], file=sys.stderr)
         return 1
     converge = time.monotonic() - t
-    base_model = evaluate(_with_change(sf, base_change))
+    base_model = evaluate(sf.with_change(base_change))
     record: dict[str, Any] = {"stack": args.stack, "pulumi": engine.pulumi("version").stdout.strip(),
                               "converge_seconds": round(converge), "scenarios": []}
     for sc in scenarios():

@@ -3,27 +3,7 @@ exactly. docs/lifecycle.md's event table and tests/test_lifecycle.py both use th
 
 from __future__ import annotations
 
-import copy
-from typing import Any
-
-Change = dict[str, Any]
-
-
-def apply(config: dict[str, Any], change: Change) -> dict[str, Any]:
-    """Return config with `change` applied: {"instances.app6": {...}} sets, {"-instances.app5": None} deletes."""
-    out = copy.deepcopy(config)
-    for path, value in change.items():
-        delete = path.startswith("-")
-        top, *parts = path.lstrip("-").split(".")
-        cur = out.setdefault(f"stackkit:{top}", {})
-        for p in parts[:-1]:
-            cur = cur.setdefault(p, {})
-        if delete:
-            del cur[parts[-1]]
-        else:
-            cur[parts[-1]] = copy.deepcopy(value)   # never share a value between configs
-    return out
-
+from stackkit.config.patch import Change
 
 WEB = {("web1-configure", "replace", "create"), ("web2-configure", "replace", "create")}
 ALL = ["app1", "app2", "app3", "app4", "app5", "db1", "web1", "web2"]

@@ -8,12 +8,11 @@ from stackkit.lifecycle.rules import commands, steps
 from stackkit.plan.evaluate import Plan, evaluate
 
 
-def table(base_file: StackFile, scenarios: list[tuple[str, dict, set]], apply) -> str:  # type: ignore[no-untyped-def]
+def table(base_file: StackFile, scenarios: list[tuple[str, dict, set]]) -> str:
     base: Plan = evaluate(base_file)
     rows = ["| change | scripts that run, in order (instance: event) | skipped |", "|---|---|---|"]
     for name, change, _ in scenarios:
-        new = evaluate(StackFile(base_file.path, apply(base_file.config, change), base_file.secret_keys,
-                                 base_file.placeholders))
+        new = evaluate(base_file.with_change(change))
         todo = steps(base, new)
         ran = [f"{s.instance}: {s.event}{' (delete)' if s.phase == 'delete' else ''}" for s in commands(todo)]
         skipped = sorted({f"{s.instance}: {s.event}" for s in todo if s.skipped and s.with_instance})
@@ -26,17 +25,15 @@ BEGIN, END = "<!-- lifecycle:table:begin -->", "<!-- lifecycle:table:end -->"
 
 def current() -> str:
     """docs/lifecycle.md with its event table regenerated."""
-    from pathlib import Path
 
     from stackkit.config.stackfile import read_stack_file
-
-    root = Path(__file__).resolve().parent.parent.parent
-    from stackkit.lifecycle.scenarios import SCENARIOS, apply
+    from stackkit.lifecycle.scenarios import SCENARIOS
+    from stackkit.paths import ROOT as root
 
     doc = (root / "docs/lifecycle.md").read_text()
     before, rest = doc.split(BEGIN, 1)
     _, after = rest.split(END, 1)
-    rows = table(read_stack_file(root / "Pulumi.production.yaml"), SCENARIOS, apply)
+    rows = table(read_stack_file(root / "Pulumi.production.yaml"), SCENARIOS)
     return f"{before}{BEGIN}\n{rows}{END}{after}"
 
 

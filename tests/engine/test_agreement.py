@@ -72,8 +72,7 @@ def table(recording: dict, tmp_path_factory: pytest.TempPathFactory) -> list[tup
     sf = read_stack_file(ROOT / "Pulumi.production.yaml")
     first = recording["scenarios"][0]
     base_change = {k: v for k, v in first["change"].items() if k == "apps.site.source"}
-    from stackkit.engine.observe import _with_change
-    base = evaluate(_with_change(sf, base_change))
+    base = evaluate(sf.with_change(base_change))
     rows = []
     tmp = tmp_path_factory.mktemp("agreement")
     for entry in recording["scenarios"]:

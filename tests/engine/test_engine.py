@@ -134,8 +134,8 @@ def test_the_model_predicts_the_same_replacements() -> None:
 
     sf = ROOT / "Pulumi.staging.yaml"
     base = evaluate(sf)
+    from stackkit.config.patch import apply
     from stackkit.config.stackfile import read_stack_file
-    from stackkit.lifecycle.scenarios import apply
 
     f = read_stack_file(sf)
     changed = type(f)(f.path, apply(f.config, {"stack.ssh_public_key": KEY_B}), f.secret_keys, f.placeholders)

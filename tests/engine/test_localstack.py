@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+from stackkit.config.patch import apply
 from stackkit.engine.localstack import _exists, dotted, secure_paths
-from stackkit.lifecycle.scenarios import apply
 
 
 def test_secure_paths_of_the_shipped_production_stack() -> None:
