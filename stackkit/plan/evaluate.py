@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stackkit.config.load import load
 from stackkit.config.stackfile import StackFile, read_stack_file
-from stackkit.errors import DataMoveError, PlanError
+from stackkit.errors import ConfigError, DataMoveError, PlanError
 from stackkit.paths import ROOT
 from stackkit.plan.mocks import SECRET_SIG, RecordingMonitor, Registration, StackkitMocks
 
@@ -119,8 +118,8 @@ def evaluate(stack: str | Path | StackFile, *, overrides: dict[str, Any] | None 
         Path(stack) if isinstance(stack, Path) or str(stack).endswith(".yaml") else ROOT / f"Pulumi.{stack}.yaml")
     config = copy.deepcopy(sf.config)
     config.update(overrides or {})
-    # validate first: a bad config raises ConfigError here, before the runtime starts (and before any registration)
-    load(config, sf.secret_keys, source=str(sf.path))
+    # validated once, by the program itself (stackkit.program): a bad config raises ConfigError before anything is
+    # registered, named after this file
     region = str(config.get("aws:region", "us-east-1"))
     return _run(stack_name or sf.stack, config, sf.secret_keys, region, addresses, program, str(sf.path),
                 previous_outputs)
@@ -146,6 +145,8 @@ def _run(stack: str, config: dict[str, Any], secret_keys: frozenset[str], region
     except Refused as exc:
         if isinstance(exc.error, DataMoveError):
             raise DataMoveError(exc.error.problems, source) from None
+        if isinstance(exc.error, ConfigError):
+            raise ConfigError(exc.error.problems, source) from None
         raise PlanError(f"{source}: {exc}") from None
     except pulumi.RunError as exc:
         raise PlanError(f"{source}: {exc}") from None
