@@ -173,3 +173,17 @@ def test_plan_against_a_stack_file(tmp_path: Path) -> None:
     assert lines[0] == "lifecycle diff of stack production: 6 scripts would run"
     blocks = {line.rstrip(":") for line in lines if line.endswith(":")}
     assert blocks == {"app5", "web1", "web2"}
+
+
+def test_every_command_runs_an_event_of_the_table(plans: dict[str, Plan]) -> None:
+    """The model reads a command's event from stackkit.lifecycle.bundle's table, never from its text: every command's
+    create and delete of every shipped stack is in it."""
+    from stackkit.lifecycle.bundle import EVENT_OF
+    seen = set()
+    for plan in plans.values():
+        for r in plan.of_type("command:remote:Command"):
+            for script in ("create", "delete"):
+                if r.secret_inputs.get(script):
+                    seen.add(EVENT_OF[r.secret_inputs[script]])
+    # no shipped stack has stackkit:users (tests/test_users.py covers users and lock_users)
+    assert seen == {"setup", "deploy", "undeploy", "configure", "prepare", "shutdown"}

@@ -25,6 +25,10 @@ STAGED = f"{STATE_DIR}/staged"
 
 # the commands' `create`/`delete` strings: constant, small; the script itself travels on stdin
 RUN = "sudo -n bash -s {event}"
+# every event a command runs (a layer's five, shutdown's prepare, the users step's two): the command string of each,
+# and back (the model reads which event a command runs from this table, never by parsing the command)
+RUN_EVENTS = ("setup", "deploy", "undeploy", "configure", "prepare", "shutdown", "users", "lock_users")
+EVENT_OF = {RUN.format(event=e): e for e in RUN_EVENTS}
 # sk_put DEST MODE: write stdin to DEST (created 0600 then chmod MODE, moved into place): every bundle defines it
 SK_PUT = (
     "sk_put() {\n"

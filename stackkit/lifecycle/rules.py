@@ -20,17 +20,16 @@ Facts encoded (pulumi-command v1.2.1's provider source; checked against the real
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
 from stackkit.engine.aws.schema import TYPES, UNKNOWN, replaces
+from stackkit.lifecycle.bundle import EVENT_OF
 from stackkit.plan.evaluate import Plan, Resource
 
 Op = Literal["create", "update", "replace", "delete", "same"]
 
 COMMAND_REPLACE_ON = {"triggers"}   # pulumi-command: a change of triggers replaces (#855, #189)
-EVENT = re.compile(r"bash -s (\w+)")
 
 
 @dataclass(frozen=True)
@@ -89,8 +88,7 @@ def _command_event(r: Resource, script: str) -> str | None:
     text = r.secret_inputs.get(script) or (r.secret_inputs.get("create") if script == "update" else None)
     if not text:
         return None
-    m = EVENT.search(text)
-    return m.group(1) if m else script
+    return EVENT_OF.get(text, script)
 
 
 def ordered(plan: Plan) -> list[Resource]:
