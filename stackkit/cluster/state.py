@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stackkit.config.attributes import lookup
-from stackkit.config.instance_types import vcpus
+from stackkit.config.instance_types import architecture, vcpus
 from stackkit.config.layerspec import Backends
 from stackkit.config.load import Loaded, secret_fields
 
@@ -34,6 +34,11 @@ class InstanceFacts:
     private_ip: str
     public_ip: str | None = None
     elastic_ip: str | None = None
+    availability_zone: str | None = None    # the zone's name (eu-west-1a); the config's `az` is its index
+    subnet_id: str | None = None
+    vpc_id: str | None = None
+    private_dns: str | None = None
+    public_dns: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,12 @@ def instance_record(loaded: Loaded, name: str, facts: InstanceFacts) -> dict[str
         "public_ip": facts.public_ip,
         "elastic_ip": facts.elastic_ip,
         "az": inst.az,
+        "availability_zone": facts.availability_zone,
+        "subnet_id": facts.subnet_id,
+        "vpc_id": facts.vpc_id,
+        "private_dns": facts.private_dns,
+        "public_dns": facts.public_dns or None,
+        "architecture": architecture(inst.type),
         "instance_type": inst.type,
         "vcpus": vcpus(inst.type),
         "layers": list(inst.layers),

@@ -81,8 +81,14 @@ class _Builder:
         self.instances = instances
         self.dbs = dbs
         self.stack = stack
-        self.facts = {n: pulumi.Output.all(i.ec2.id, i.ec2.private_ip, i.ec2.public_ip, i.elastic_ip).apply(
-            lambda a: InstanceFacts(id=a[0], private_ip=a[1], public_ip=a[2], elastic_ip=a[3]))
+        # the stack's VPC (stackkit.components.stack.Stack.network), for node.json's opsworks.stack.vpc_id
+        network = getattr(stack, "network", None)
+        vpc_id = network.vpc_id if network is not None else None
+        self.facts = {n: pulumi.Output.all(i.ec2.id, i.ec2.private_ip, i.ec2.public_ip, i.elastic_ip,
+                                           i.ec2.availability_zone, i.ec2.subnet_id, vpc_id, i.ec2.private_dns,
+                                           i.ec2.public_dns).apply(
+            lambda a: InstanceFacts(id=a[0], private_ip=a[1], public_ip=a[2], elastic_ip=a[3], availability_zone=a[4],
+                                    subnet_id=a[5], vpc_id=a[6], private_dns=a[7], public_dns=a[8]))
             for n, i in instances.items()}
         cfg = loaded.config
         self.private_key = pulumi.Output.secret(cfg.stack.ssh_private_key.get_secret_value())

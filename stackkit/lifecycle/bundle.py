@@ -107,7 +107,9 @@ def _event_body(loaded: Loaded, instance: str, event: str, view: dict[str, Any],
     parts = [f"  sk_log {q(event)}{' ' + q(app) if app else ''} on {q(instance)}\n",
              f"  rm -rf {STAGED} && install -d -m 0700 {STAGED}\n",
              _heredoc(f"{STATE_DIR}/state.json", "0600", json.dumps(view, sort_keys=True, separators=(",", ":"))),
-             _heredoc(f"{STATE_DIR}/node.json", "0600", json.dumps(node(view), sort_keys=True, separators=(",", ":")))]
+             # OpsWorks' node JSON, from the same view (stackkit.cluster.opsworks): for ERB templates ported as they are
+             _heredoc(f"{STATE_DIR}/node.json", "0600",
+                      json.dumps(node(view, loaded), sort_keys=True, separators=(",", ":")))]
     if event == "setup":
         parts.append(_generic_setup(loaded, instance, volumes))
     layers = event_layers(loaded, instance, event, app)

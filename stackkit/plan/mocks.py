@@ -49,6 +49,7 @@ class StackkitMocks(pm.Mocks):
         self.region = region
         self.addresses = addresses or {}    # instance name -> (private ip, public ip): `stackkit local` sets these
         self.previous_outputs = previous_outputs or {}   # the stack's outputs before this run (the engine's checkpoint)
+        self.subnet_azs: dict[str, str] = {}   # subnet id -> its zone: an instance is in its subnet's zone
 
     def call(self, args: pm.MockCallArgs) -> tuple[dict, list | None]:
         tok = args.token
@@ -75,13 +76,21 @@ class StackkitMocks(pm.Mocks):
         short = typ.split(":")[-1].lower()
         rid = args.resource_id or f"{short[:8]}-{_h(typ, name):012x}"
         state: dict[str, Any] = {}
+        if typ == "aws:ec2/subnet:Subnet" and inputs.get("availabilityZone"):
+            self.subnet_azs[rid] = inputs["availabilityZone"]
         if typ == "aws:ec2/instance:Instance":
             private, public = self.addresses.get(name, (fake_ip("10.0.0.0/8", "private", name),
                                                         fake_ip("100.64.0.0/10", "public", name)))
             if inputs.get("associatePublicIpAddress") is False:
                 public = ""         # EC2: no public IP without the association (a private-subnet instance)
             rid = f"i-{_h(typ, name):017x}"[:19]
-            state = {"privateIp": private, "publicIp": public, "arn": f"arn:aws:ec2:{self.region}::instance/{rid}"}
+            # EC2's DNS names (VPC with DNS hostnames): us-east-1 has its own domains, every other region the same form
+            internal, compute = (("ec2.internal", "compute-1") if self.region == "us-east-1"
+                                 else (f"{self.region}.compute.internal", f"{self.region}.compute"))
+            state = {"privateIp": private, "publicIp": public, "arn": f"arn:aws:ec2:{self.region}::instance/{rid}",
+                     "availabilityZone": self.subnet_azs.get(inputs.get("subnetId", ""), inputs.get("availabilityZone")),
+                     "privateDns": f"ip-{private.replace('.', '-')}.{internal}",
+                     "publicDns": f"ec2-{public.replace('.', '-')}.{compute}.amazonaws.com" if public else ""}
         elif typ == "aws:ec2/eip:Eip":
             owner = name.removesuffix("-eip")
             public = self.addresses.get(owner, (None, fake_ip("100.64.0.0/10", "eip", name)))[1]
