@@ -121,13 +121,14 @@ def test_dependency_edges(base: Plan) -> None:
     db1 = base.named("db1-shutdown", "command:remote:Command")
     assert {base.named("db1-data", "aws:ec2/volumeAttachment:VolumeAttachment").urn,
             base.named("db1-backups", "aws:ec2/volumeAttachment:VolumeAttachment").urn} <= set(db1.options["dependsOn"])
-    # rolling deploy: production's plone layer deploys 40% (2 of 5) at a time, each batch after the previous one
+    # rolling deploy: production's plone layer deploys 40% (2 of 5) at a time, each batch after the previous one;
+    # the time- and load-based instances first (app4, app5: capacity first), then app1, app2, then app3
     deploy = {i: set(base.named(f"app{i}-deploy-site").options["dependsOn"]) for i in range(1, 6)}
     urn = {i: base.named(f"app{i}-deploy-site").urn for i in range(1, 6)}
-    assert urn[1] not in deploy[2] and urn[2] not in deploy[1]
-    assert {urn[1], urn[2]} <= deploy[3] and {urn[1], urn[2]} <= deploy[4]
+    assert urn[4] not in deploy[5] and urn[5] not in deploy[4]
+    assert {urn[4], urn[5]} <= deploy[1] and {urn[4], urn[5]} <= deploy[2]
     batch = base.named("plone-production-site-batch-2")          # batches after the second wait on a barrier
-    assert {urn[3], urn[4]} <= set(batch.options["dependsOn"]) and batch.urn in deploy[5]
+    assert {urn[1], urn[2]} <= set(batch.options["dependsOn"]) and batch.urn in deploy[3]
     for n in range(1, 6):
         assert base.named(f"app{n}-deploy-site").secret_inputs["delete"] == "sudo -n bash -s undeploy"
     for tg in ("frontend-tg-web1", "frontend-tg-web2"):

@@ -56,12 +56,16 @@ class Lifecycle:
 
 
 def deploy_batches(loaded: Loaded, app: str) -> list[list[str]]:
-    """Pure: the rolling-deploy batches of an app, layer by layer (app.layers order), instances sorted by name."""
+    """Pure: the rolling-deploy batches of an app, layer by layer (app.layers order). In a layer the time- and
+    load-based instances come first, then the others, each by name: capacity first. When they were stopped, the up has
+    woken them, and they serve the new revision before a 24/7 instance is drained (otherwise the only serving
+    instances could be drained while the woken ones still boot)."""
     cfg = loaded.config
     seen: set[str] = set()
     batches: list[list[str]] = []
     for layer in cfg.apps[app].layers:
-        members = [n for n in cfg.layer_instances(layer) if n not in seen]
+        members = sorted((n for n in cfg.layer_instances(layer) if n not in seen),
+                         key=lambda n: (gate_payload(loaded, n) is None, n))
         seen.update(members)
         if not members:
             continue

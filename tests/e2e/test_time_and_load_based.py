@@ -16,6 +16,7 @@ import hashlib
 import io
 import shutil
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def begin(cluster: Cluster) -> tuple[str, LocalState, Traffic]:
 
 
 @pytest.fixture(scope="module")
-def roles(cluster: Cluster) -> tuple[str, str]:
+def roles(cluster: Cluster) -> Iterator[tuple[str, str]]:
     """(time-based, load-based): two plone instances besides one that stays 24/7; one is added if needed."""
     state = LocalState.load(cluster.state_path, stack="e2e")
     assert state.machines, "run after test_cluster.py::test_converge"
@@ -92,7 +93,12 @@ def roles(cluster: Cluster) -> tuple[str, str]:
         cluster.config["stackkit:instances"]["app9"] = {"layers": ["plone"]}
         cluster.up()
     plone = _plone(cluster)
-    return plone[-2], plone[-1]
+    yield plone[-2], plone[-1]
+    # whatever happened here, the next modules find every machine running, as this module found them
+    state = LocalState.load(cluster.state_path, stack="e2e")
+    for i in plone[-2:]:
+        if not running(cluster, i):
+            cluster.fleet.start(state.machines[i])
 
 
 def test_adding_schedules_and_scaling_runs_no_script(cluster: Cluster, roles: tuple[str, str]) -> None:
