@@ -1,5 +1,6 @@
-"""Configure fan-out: adding and removing one instance of each layer of production — how many instances re-run
-configure under stackkit (watched state only) versus OpsWorks (configure on every online instance).
+"""Configure fan-out: adding and removing one instance of each layer of production, and changing the apps — how many
+instances re-run configure under stackkit (watched state, and the parts of the apps each layer reads) versus OpsWorks
+(configure on every online instance; an app change: deploy everywhere it is, configure on every instance).
 
 Run: .venv/bin/python -m benchmarks.fanout
 """
@@ -23,7 +24,7 @@ REMOVE = {"frontend": "web2", "plone": "app5", "zeoserver + maintenance": "db1"}
 
 def reruns(old, new) -> tuple[list[str], list[str]]:
     todo = steps(old, new)
-    ran = sorted({s.instance for s in commands(todo) if s.event == "configure" and s.phase == "create"})
+    ran = sorted({s.instance for s in commands(todo) if s.event == "configure" and s.phase in ("create", "update")})
     return ran, sorted(s.name for s in todo if s.blocked)
 
 
@@ -48,6 +49,10 @@ def main() -> None:
             continue
         note = f"protected, to retire first: {', '.join(blocked)}" if blocked else ""
         rows.append((f"remove {REMOVE[layer]} ({layer})", len(ran), note, members - 1, ", ".join(ran)))
+    from stackkit.lifecycle.scenarios import APP_SCENARIOS
+    for name, change, _ in APP_SCENARIOS:
+        ran, _ = reruns(base, evaluate(sf.with_change(change)))
+        rows.append((name, len(ran), "", members, ", ".join(ran)))
     print(f"configure re-runs in production ({members} instances)\n")
     print("| change | stackkit: survivors re-running configure | | OpsWorks: instances running configure | which |")
     print("|---|---|---|---|---|")

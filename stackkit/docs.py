@@ -45,6 +45,16 @@ def layer_section(spec: LayerSpec) -> str:
         lines.append(f"- must share its instance with: {', '.join(spec.requires)}")
     if spec.tls:
         lines.append("- terminates TLS: receives the apps' SSL keys")
+    reads = spec.configure_reads
+    if reads is None:
+        lines.append("- configure reads every part of every app (no `configure_reads`): any app change re-runs it")
+    elif reads.apps == "none":
+        lines.append("- configure reads no app: an app change never re-runs it")
+    else:
+        which = {"behind": "the apps deployed to the layers it watches", "here": "the apps deployed to its instance",
+                 "all": "every app"}[reads.apps]
+        lines.append(f"- configure reads of {which}: {', '.join(reads.parts) or 'only which they are'} "
+                     "(a change elsewhere in the apps does not re-run it)")
     for var, t in sorted(spec.reads_environment.items()):
         lines.append(f"- reads the apps' environment variable `{var}` into its config: {type_text(t)} (checked at load)")
     if spec.load_balancer:

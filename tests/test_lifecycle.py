@@ -11,7 +11,7 @@ import pytest
 
 from stackkit.config.stackfile import StackFile
 from stackkit.lifecycle.rules import commands, steps
-from stackkit.lifecycle.scenarios import SCENARIOS
+from stackkit.lifecycle.scenarios import APP_SCENARIOS, SCENARIOS
 from stackkit.plan.evaluate import Plan, evaluate
 from tests.conftest import ROOT
 
@@ -188,3 +188,10 @@ def test_every_command_runs_an_event_of_the_table(plans: dict[str, Plan]) -> Non
                     seen.add(EVENT_OF[r.secret_inputs[script]])
     # no shipped stack has stackkit:users (tests/test_users.py covers users and lock_users)
     assert seen == {"setup", "deploy", "undeploy", "configure", "prepare", "shutdown"}
+
+
+@pytest.mark.parametrize("name,change,expected", APP_SCENARIOS, ids=[s[0] for s in APP_SCENARIOS])
+def test_app_changes_run_configure_only_where_a_layer_reads_them(prod: StackFile, base: Plan, name: str, change: dict,
+                                                                 expected: set) -> None:
+    got = {(s.name, s.op, s.phase) for s in commands(steps(base, changed(prod, change)))}
+    assert got == expected

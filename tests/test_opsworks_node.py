@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from stackkit.config.instance_types import architecture
+from stackkit.config.layerspec import load_layer_specs
 from stackkit.plan.evaluate import Plan, Resource
-from tests.conftest import bundles
+from tests.conftest import ROOT, bundles
 
 HERE = Path(__file__).with_name("opsworks")
 NODE = re.compile(r"sk_put /etc/stackkit/node.json 0600 <<'(SK_EOF_\w+)'\n(.*?)\n\1\n", re.S)
@@ -78,6 +79,15 @@ class Ctx:
     def plone(self) -> list[str]:
         return sorted(n for n, i in self.cfg["stackkit:instances"].items() if "plone" in i["layers"])
 
+    def reads(self, part: str) -> bool:
+        """Does this node.json show the app's `part`? Every event but configure does; a configure only what its layers
+        read (layer.yaml configure_reads, read here from the layer files; not declared: everything)."""
+        if self.event != "configure":
+            return True
+        specs, _ = load_layer_specs(ROOT / "layers")
+        return any(specs[la].configure_reads is None or part in specs[la].configure_reads.parts  # type: ignore[union-attr]
+                   for la in self.cfg["stackkit:instances"][self.me]["layers"])
+
     def eip(self) -> str | None:
         return next((r.state["publicIp"] for r in self.plan.of_type("aws:ec2/eip:Eip") if r.name == f"{self.inst}-eip"),
                     None)
@@ -88,7 +98,7 @@ class Ctx:
 
 
 def _db(c: Ctx, value: Any) -> Any:
-    return value if c.rds is not None else None
+    return value if c.rds is not None and c.reads("data_source") else None
 
 
 def _rds_list(c: Ctx) -> list[dict[str, Any]]:
@@ -145,12 +155,12 @@ KEYS: dict[str, Callable[[Ctx], Any]] = {
     "deploy/site/document_root": lambda c: "",
     "deploy/site/absolute_document_root": lambda c: "/srv/apps/site/current/",
     "deploy/site/mounted_at": lambda c: None,
-    "deploy/site/domains": lambda c: c.site.get("domains", []),
+    "deploy/site/domains": lambda c: c.site.get("domains", []) if c.reads("domains") else [],
     "deploy/site/keep_releases": lambda c: 5,
     "deploy/site/user": lambda c: "zope",
     "deploy/site/group": lambda c: "zope",
-    "deploy/site/scm/scm_type": lambda c: c.site["source"].get("type", "git"),
-    "deploy/site/scm/repository": lambda c: c.site["source"]["url"],
+    "deploy/site/scm/scm_type": lambda c: c.site["source"].get("type", "git") if c.reads("source") else None,
+    "deploy/site/scm/repository": lambda c: c.site["source"]["url"] if c.reads("source") else None,
     "deploy/site/scm/revision": lambda c: c.site["source"]["revision"] if c.event == "deploy" else None,
     "deploy/site/scm/ssh_key": lambda c: None,
     "deploy/site/memcached/host": lambda c: (c.ec2("cache1").state["privateIp"]
@@ -163,7 +173,7 @@ KEYS: dict[str, Callable[[Ctx], Any]] = {
     "deploy/site/database/database": lambda c: _db(c, "zodb"),
     "deploy/site/database/reconnect": lambda c: True,
     "haproxy/other_backends": _backends,
-    "haproxy/other_applications/site/domains": lambda c: c.site.get("domains", []),
+    "haproxy/other_applications/site/domains": lambda c: c.site.get("domains", []) if c.reads("domains") else [],
     "haproxy/rails_backends": lambda c: [],
     "haproxy/php_backends": lambda c: [],
     "haproxy/php_applications": lambda c: {},

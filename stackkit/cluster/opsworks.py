@@ -120,8 +120,9 @@ def _deploy(view: dict[str, Any], loaded: Loaded, name: str, app: dict[str, Any]
         "domains": app["domains"],
         "environment": app["environment"],
         "environment_variables": {**app["environment"], **app["secret_environment"]},
-        "scm": {"scm_type": app["source"]["type"], "repository": app["source"]["url"],
-                "revision": app["source"]["revision"], "ssh_key": None, "user": None, "password": None},
+        # a configure whose layers do not read the source (layer.yaml configure_reads) sees none: scm is empty there
+        "scm": {"scm_type": (app["source"] or {}).get("type"), "repository": (app["source"] or {}).get("url"),
+                "revision": (app["source"] or {}).get("revision"), "ssh_key": None, "user": None, "password": None},
         "database": _database(db),
         "memcached": _memcached(view, loaded),
         "keep_releases": _keep_releases(loaded, view["instance"]["name"], app),

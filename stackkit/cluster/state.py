@@ -19,7 +19,7 @@ from typing import Any
 
 from stackkit.config.attributes import lookup
 from stackkit.config.instance_types import architecture, vcpus
-from stackkit.config.layerspec import Backends
+from stackkit.config.layerspec import APP_PARTS, Backends
 from stackkit.config.load import Loaded, secret_fields
 
 MEMBER_EVENTS = ("configure",)
@@ -137,6 +137,55 @@ def _without_revision(rec: dict[str, Any]) -> dict[str, Any]:
     return {**rec, "source": {**rec["source"], "revision": None}, "redeploy_nonce": None}
 
 
+# an unread part, as the templates see it: the same shape, a constant value
+_UNREAD: dict[str, Any] = {"source": None, "domains": [], "ssl": None, "environment": {}, "secret_environment": {},
+                           "secret_environment_names": [], "data_source": None}
+
+
+def configure_apps(loaded: Loaded, instance: str) -> dict[str, dict[str, Any]]:
+    """The apps in `instance`'s configure view: for each of its layers, the apps it reads (layer.yaml configure_reads:
+    behind = deployed to the layers it watches, here = deployed to this instance, all, none) and only the parts it
+    reads (environment: only the variables of its reads_environment); a layer that declares nothing reads every part
+    of every app. Records keep their shape: an unread part is a constant, so changing it changes no view."""
+    cfg = loaded.config
+    own = cfg.instances[instance].layers
+    parts: dict[str, set[str]] = {}
+    env: dict[str, set[str] | None] = {}      # app -> the variables read (None: all)
+    for la in own:
+        spec = loaded.specs[la]
+        reads = spec.configure_reads
+        if reads is None:
+            chosen, layer_parts = sorted(cfg.apps), set(APP_PARTS)
+        elif reads.apps == "none":
+            continue
+        else:
+            watched = set(cfg.layers) if spec.watches_all else set(spec.watches)
+            chosen = [a for a, s in sorted(cfg.apps.items())
+                      if reads.apps == "all" or set(s.layers) & (watched if reads.apps == "behind" else set(own))]
+            layer_parts = set(reads.parts)
+        for a in chosen:
+            parts.setdefault(a, set()).update(layer_parts)
+            if "environment" in layer_parts:
+                if reads is None:
+                    env[a] = None                          # every variable
+                elif a not in env:
+                    env[a] = set(spec.reads_environment)
+                elif (known := env[a]) is not None:
+                    known.update(spec.reads_environment)
+    out = {}
+    for a in sorted(parts):
+        rec = _without_revision(app_record(loaded, a, instance))
+        for part in APP_PARTS:
+            if part not in parts[a]:
+                rec[part] = _UNREAD[part]
+                if part == "secret_environment":
+                    rec["secret_environment_names"] = []
+        if (names := env.get(a)) is not None:
+            rec["environment"] = {k: v for k, v in rec["environment"].items() if k in names}
+        out[a] = rec
+    return out
+
+
 def databases_view(loaded: Loaded, instance: str, dbs: dict[str, DatabaseFacts],
                    only: set[str] | None = None) -> dict[str, Any]:
     cfg = loaded.config
@@ -195,8 +244,9 @@ def view(loaded: Loaded, instance: str, event: str, facts: dict[str, InstanceFac
         used = {source} if source else set()
         out["databases"] = databases_view(loaded, instance, dbs, only=used)
     elif event in MEMBER_EVENTS:
-        # configure sees every app but not its revision: a deploy must not re-run configure across the stack
-        out["apps"] = {a: _without_revision(app_record(loaded, a, instance)) for a in sorted(cfg.apps)}
+        # configure sees what its layers read of the apps (layer.yaml configure_reads), never a revision: a deploy
+        # must not re-run configure across the stack, nor an app change where nothing reads it
+        out["apps"] = configure_apps(loaded, instance)
         out["databases"] = databases_view(loaded, instance, dbs)
     else:
         out["apps"] = {}

@@ -86,6 +86,20 @@ class Backends(_Strict):
     max: int = Field(ge=1, le=1000)   # the most processes an instance runs: as many as the ports the layer opens
 
 
+# the parts of an app record a configure may read (stackkit.cluster.state.configure_apps); the rest of the record
+# (name, layers, deploy_to, deployed_here) follows the app's layers, which decide which apps it sees at all
+APP_PARTS = ("source", "domains", "ssl", "environment", "secret_environment", "data_source")
+
+
+class ConfigureReads(_Strict):
+    """What a layer's configure reads of the apps: only a change there re-runs it (an unread part is left out of its
+    view). `apps`: behind (deployed to the layers it watches), here (deployed to this instance), all, or none.
+    `parts`: of APP_PARTS; `environment` is only the variables the layer's reads_environment declares."""
+
+    apps: Literal["behind", "here", "all", "none"]
+    parts: list[Literal["source", "domains", "ssl", "environment", "secret_environment", "data_source"]] = []
+
+
 class User(_Strict):
     name: str = Field(pattern=r"^[a-z_][a-z0-9_-]*$")
     home: str | None = None
@@ -119,6 +133,8 @@ class LayerSpec(_Strict):
     # app environment variables the layer's templates read into daemon configs (not only into the app's own
     # environment), each with its type: checked at load in every app of the stack (stackkit.config.attribute_types)
     reads_environment: dict[str, dict[str, Any]] = {}
+    # what its configure reads of the apps; not declared: every part of every app (as OpsWorks handed everything)
+    configure_reads: ConfigureReads | None = None
     scripts: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @property

@@ -9,6 +9,8 @@ WEB = {("web1-configure", "replace", "create"), ("web2-configure", "replace", "c
 ALL = ["app1", "app2", "app3", "app4", "app5", "db1", "web1", "web2"]
 APPS = ["app1", "app2", "app3", "app4", "app5"]
 ALL_CONFIGURE = {(f"{i}-configure", "replace", "create") for i in ALL}
+PLONE_CONFIGURE = {(f"{i}-configure", "replace", "create") for i in APPS}
+APP_CONFIGURE = PLONE_CONFIGURE | WEB           # the instances whose layers read the apps in configure
 
 # (scenario, change, exact set of (command, op, phase) whose script runs)
 SCENARIOS: list[tuple[str, Change, set[tuple[str, str, str]]]] = [
@@ -35,12 +37,29 @@ SCENARIOS: list[tuple[str, Change, set[tuple[str, str, str]]]] = [
     ("instance type change (no replacement)", {"instances.app2.type": "t3.xlarge"},
      # more vCPUs -> more Zope clients on app2: its setup? no; its configure starts them; the frontends add them
      {("app2-configure", "replace", "create")} | WEB),
+    # configure re-runs only where a layer reads the apps (layer.yaml configure_reads): the frontends (domains, SSL,
+    # PLONE_SITE_ID of the apps behind them) and the plone instances (what is deployed there); never db1
     ("remove the app", {"-apps.site": None},
-     {(f"{i}-deploy-site", "delete", "delete") for i in APPS} | ALL_CONFIGURE),
+     {(f"{i}-deploy-site", "delete", "delete") for i in APPS} | APP_CONFIGURE),
     ("add an app to the plone layer",
      {"apps.blog": {"source": {"type": "git", "url": "https://example.org/blog.git", "revision": "v1"},
                     "layers": ["plone"], "domains": ["blog.example.org"]}},
-     {(f"{i}-deploy-blog", "create", "create") for i in APPS} | ALL_CONFIGURE),
+     {(f"{i}-deploy-blog", "create", "create") for i in APPS} | APP_CONFIGURE),
+]
+
+# --- app changes: configure only where a layer reads what changed (not in SCENARIOS: observed on the engine before
+# configure_reads; benchmarks/fanout.py compares them with OpsWorks, where every instance ran configure) -------------
+APP_SCENARIOS: list[tuple[str, Change, set[tuple[str, str, str]]]] = [
+    ("add an app", SCENARIOS[-1][1], SCENARIOS[-1][2]),
+    ("change an app's environment", {"apps.site.environment.FEATURE_FLAG": "on"},
+     {(f"{i}-deploy-site", "update", "update") for i in APPS}),
+    ("change the site id the frontends rewrite to", {"apps.site.environment.PLONE_SITE_ID": "Site"},
+     {(f"{i}-deploy-site", "update", "update") for i in APPS} | WEB),
+    ("change an app's domains", {"apps.site.domains": ["www.example.org", "example.org", "example.com"]},
+     {(f"{i}-deploy-site", "update", "update") for i in APPS} | WEB),
+    ("change an app's secret environment", {"apps.site.secret_environment.ADMIN_PASSWORD": "another-secret-1"},
+     # the trigger redacts secrets: configure re-runs as an update (its input changed), where the admin user is made
+     {(f"{i}-deploy-site", "update", "update") for i in APPS} | {(f"{i}-configure", "update", "update") for i in APPS}),
 ]
 
 # --- stackkit:users (the users step) -----------------------------------------------------------------------------------
