@@ -146,13 +146,20 @@ def attribute_types(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[s
 
 def environment_types(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
     """Every app's environment values that a layer of the stack reads into a daemon config (its layer.yaml
-    `reads_environment`), checked against the type it declares, at the path where they are set."""
+    `reads_environment`), checked against the type each such layer declares, at the path where they are set: one
+    problem per value, naming every layer that reads it."""
+    readers: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for lname in sorted(cfg.layers):
         spec = specs.get(lname)
         for var, t in sorted(spec.reads_environment.items()) if spec is not None else []:
-            for aname, app in sorted(cfg.apps.items()):
-                if var in app.environment:
-                    problem = value_problem(t, app.environment[var])
-                    if problem:
-                        yield (f"apps.{aname}.environment.{var}: {problem}; layer {lname} reads it into its config "
-                               f"(layers/{lname}/layer.yaml reads_environment: {var})")
+            readers.setdefault(var, []).append((lname, t))
+    for aname, app in sorted(cfg.apps.items()):
+        for var, layers in sorted(readers.items()):
+            if var not in app.environment:
+                continue
+            problem = next((p for _, t in layers if (p := value_problem(t, app.environment[var]))), None)
+            if problem:
+                names = [la for la, _ in layers]
+                yield (f"apps.{aname}.environment.{var}: {problem}; layer {' and '.join(names)} read"
+                       f"{'s' if len(names) == 1 else ''} it into {'its' if len(names) == 1 else 'their'} config "
+                       f"(layers/<layer>/layer.yaml reads_environment: {var})")

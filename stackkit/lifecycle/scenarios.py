@@ -53,8 +53,9 @@ APP_SCENARIOS: list[tuple[str, Change, set[tuple[str, str, str]]]] = [
     ("add an app", SCENARIOS[-1][1], SCENARIOS[-1][2]),
     ("change an app's environment", {"apps.site.environment.FEATURE_FLAG": "on"},
      {(f"{i}-deploy-site", "update", "update") for i in APPS}),
-    ("change the site id the frontends rewrite to", {"apps.site.environment.PLONE_SITE_ID": "Site"},
-     {(f"{i}-deploy-site", "update", "update") for i in APPS} | WEB),
+    # the frontends rewrite to it, the plone instances create that site
+    ("change the Plone site id", {"apps.site.environment.PLONE_SITE_ID": "Site"},
+     {(f"{i}-deploy-site", "update", "update") for i in APPS} | APP_CONFIGURE),
     ("change an app's domains", {"apps.site.domains": ["www.example.org", "example.org", "example.com"]},
      {(f"{i}-deploy-site", "update", "update") for i in APPS} | WEB),
     ("change an app's secret environment", {"apps.site.secret_environment.ADMIN_PASSWORD": "another-secret-1"},

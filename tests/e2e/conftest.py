@@ -55,6 +55,13 @@ class Cluster:
                                                           "revision": tag}
         return tag
 
+    def publish_version(self, example: str, version: str, tmp: Path) -> str:
+        """A new revision of examples/<example>: a copy whose VERSION file says `version`, published as app site."""
+        folder = tmp / example
+        shutil.copytree(ROOT / "examples" / example, folder)
+        (folder / "VERSION").write_text(f"{version}\n")
+        return self.publish(folder)
+
     def runner(self, replace: frozenset[str] = frozenset()) -> Runner:
         overrides = {k: v for k, v in self.config.items() if k.startswith("stackkit:")}
         return Runner(self.stack_file, self.fleet, self.state_path, run_remote, log=self.log.append,
@@ -132,11 +139,13 @@ def cluster() -> Any:
 
 # The e2e modules share one cluster: test_cluster.py converges it and changes it the way operators do; the other
 # modules (auto healing, host keys, users) build on the converged cluster while it still serves the app; removing the
-# app is test_cluster.py's last step, so it runs after all of them.
+# app is test_cluster.py's last step, so it runs after all of them; then test_plone.py brings it back as Plone.
 LAST = "test_removing_the_app_undeploys_once"
 
 
 def _e2e_order(item: pytest.Item) -> int:
+    if item.path.name == "test_plone.py":
+        return 3                     # the app comes back as a real Plone site, after the removal
     if item.name == LAST:
         return 2
     return 0 if item.path.name == "test_cluster.py" else 1

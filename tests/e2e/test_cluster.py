@@ -148,10 +148,7 @@ def test_remove_a_plone_instance_under_traffic(cluster: Cluster) -> None:
 
 
 def test_rolling_deploy_of_a_new_revision_under_traffic(cluster: Cluster, tmp_path: Path) -> None:
-    v2 = tmp_path / "site"
-    shutil.copytree(ROOT / "examples/site", v2)
-    (v2 / "VERSION").write_text("2\n")
-    tag = cluster.publish(v2)
+    tag = cluster.publish_version("site", "2", tmp_path)
     predicted = cluster.predicted()
     assert {e for _, e, _ in predicted} == {"deploy"}
     report, traffic = up_under_traffic(cluster, "rolling_deploy")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import shutil
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from stackkit.config.schedule import Schedule
 from stackkit.local.automation import play_scale, play_schedule
 from stackkit.local.machines import _alive
 from stackkit.local.state import LocalState
-from tests.e2e.conftest import ROOT, Cluster, Traffic
+from tests.e2e.conftest import Cluster, Traffic
 
 pytestmark = pytest.mark.e2e
 SCHEDULE = {"timezone": "Europe/Amsterdam", "mon": "08-18", "tue": "08-18", "wed": "08-18", "thu": "08-18",
@@ -173,10 +172,7 @@ def test_a_deploy_wakes_the_stopped_instances_and_settles_them_after(cluster: Cl
     play_schedule(state, cluster.fleet, SATURDAY_NOON)
     play_scale(state, cluster.fleet, "plone", "down", now=time.time() + 600)
     assert not running(cluster, timed) and not running(cluster, scaled)
-    v3 = tmp_path / "site"
-    shutil.copytree(ROOT / "examples/site", v3)
-    (v3 / "VERSION").write_text("3\n")
-    cluster.publish(v3)
+    cluster.publish_version("site", "3", tmp_path)
     traffic = Traffic(cluster.url())
     traffic.start()
     report = cluster.up()

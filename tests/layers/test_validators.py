@@ -29,6 +29,8 @@ VALIDATORS = {
     "/etc/stackkit/plone/zope.conf": [sys.executable, "-c",
                                       "import sys; from Zope2.Startup.options import ZopeWSGIOptions; ZopeWSGIOptions(sys.argv[1])()",
                                       "{}"],
+    "/etc/stackkit/plone/create-site.py": [sys.executable, "-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())",
+                                           "{}"],
     "/etc/stackkit/plone/zope.ini": [sys.executable, "-c",
                                      "import sys; from paste.deploy import appconfig, loadserver; g = {'http_port': '8081'}; "
                                      "appconfig('config:' + sys.argv[1], global_conf=g); loadserver('config:' + sys.argv[1], global_conf=g)",
