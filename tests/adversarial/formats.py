@@ -337,6 +337,15 @@ def json_(text: str) -> str:
     return "json"
 
 
+def python(text: str) -> str:
+    """A Python file's syntax tree: a payload that changed its code would change it."""
+    import ast
+    try:
+        return ast.dump(ast.parse(text))
+    except SyntaxError as exc:
+        raise Unreadable(str(exc)) from None
+
+
 def whole(text: str) -> str:
     return "pem" if text.strip() else "empty"
 
@@ -344,4 +353,5 @@ def whole(text: str) -> str:
 SHAPES: dict[str, Callable[[str], Any]] = {
     "nginx": nginx, "haproxy": haproxy, "vcl": vcl, "systemd": systemd, "ini": ini, "zconfig": zconfig,
     "lines": lines, "fstab": fstab, "env": env, "json": json_, "pem": whole, "script": lines,
+    "python": python,
 }

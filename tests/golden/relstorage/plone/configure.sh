@@ -32,6 +32,8 @@ echo ready > /var/lib/stackkit/agent-state
 # drained from haproxy whenever the machine stops (a schedule, the scaling function, a reboot): after the clients' units
 sk_install /etc/systemd/system/stackkit-drain.service --on-change "systemctl daemon-reload"
 systemctl enable --now --quiet stackkit-drain.service
+# the Plone site script (run below when the app names a site)
+sk_install /etc/stackkit/plone/create-site.py --validate "python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' {}"
 
 # --- staged /etc/stackkit/plone/zope.conf (from zope.conf.j2)
 # stackkit: generated for app1 by layers/plone/zope.conf.j2 — edits are overwritten by configure

@@ -49,8 +49,9 @@ if "admin" not in app.acl_users.getUserNames():
     sk_log "could not add the admin user yet (another client may be adding it); configure will try again"
   fi
 fi
-# the Plone site named by the app's PLONE_SITE_ID, once, when the app is Plone (Products.CMFPlone in its venv)
+# the Plone site script (run below when the app names a site)
 sk_install /etc/stackkit/plone/create-site.py --validate "python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' {}"
+# the Plone site named by the app's PLONE_SITE_ID, once, when the app is Plone (Products.CMFPlone in its venv)
 if [ ! -f /var/lib/stackkit/plone/.site-created ] && /srv/zope/current/.venv/bin/python -c 'import Products.CMFPlone' 2>/dev/null; then
   if sudo -u zope /srv/zope/current/.venv/bin/zconsole run /etc/stackkit/plone/zope.conf /etc/stackkit/plone/create-site.py Plone; then
     touch /var/lib/stackkit/plone/.site-created
