@@ -121,7 +121,7 @@ def test_the_load_based_layer_gets_two_alarms_on_its_average_cpu(plans: dict[str
     for direction, cpu, minutes, operator, word, verb in (("up", 80, 5, "GreaterThanThreshold", "above", "starts"),
                                                           ("down", 30, 10, "LessThanThreshold", "below", "stops")):
         name = f"{STACK}-plone-scale-{direction}"
-        inputs = alarms[name].inputs
+        inputs = dict(alarms[name].inputs)          # a copy: the plan is shared by the session
         queries = inputs.pop("metricQueries")
         assert inputs == {
             "name": name, "threshold": cpu, "comparisonOperator": operator, "evaluationPeriods": minutes,
@@ -224,6 +224,8 @@ def test_each_time_and_load_based_instance_is_woken_before_its_scripts_and_settl
         for cmd in commands_of[i]:
             assert settle.urn not in cmd.dependencies
             assert cmd.urn in settle.dependencies, f"{i}-settle waits for {cmd.name}"
+        # and for every deploy of the stack (the members-ready barrier): capacity until the last rolling batch
+        assert plan.named("plone-production-members-ready").urn in settle.dependencies
         for event in ("setup", "configure"):
             assert wake.urn in _by(plan, "command:remote:Command")[f"{i}-{event}"].dependencies
     fn = _by(plan, "aws:lambda/function:Function")[f"{STACK}-wake"].inputs

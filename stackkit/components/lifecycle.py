@@ -232,7 +232,10 @@ class _Builder:
                 name, "users", create=RUN.format(event="users"), delete=RUN.format(event="lock_users"),
                 stdin=stdin, triggers=[self.instances[name].ec2.id], depends_on=[setup[name]])
         for name, w in wake.items():
-            self._settle(name, w, [setup[name], configure[name], shutdown[name],
+            # after its own scripts and after every setup and deploy of the stack (the barrier): a woken instance
+            # keeps serving until the last rolling batch is done (settled earlier, the 24/7 instances' deploys would
+            # drain the only capacity left: seen on machines as a request timing out)
+            self._settle(name, w, [barrier, setup[name], configure[name], shutdown[name],
                                    *[c for (i, _), c in deploys.items() if i == name],
                                    *([users[name]] if name in users else [])])
         return Lifecycle(setup=setup, deploys=deploys, configure=configure, shutdown=shutdown, barrier=barrier,
