@@ -28,11 +28,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from stackkit.components.wake import code_archive
+from stackkit.components.wake import LOG_DAYS, code_archive, lambda_trust
 from stackkit.config.load_based import DIRECTIONS, LoadBased, alarm_name
 
 PERIOD = 60
-LOG_DAYS = 30
 OPERATORS = {"up": "GreaterThanThreshold", "down": "LessThanThreshold"}
 
 
@@ -41,11 +40,6 @@ class ScaledLayer:
     settings: LoadBased
     instance_ids: list[pulumi.Input[str]]          # every instance of the layer: the average is over all of them
     load_based_arns: list[pulumi.Input[str]]       # the ones the function may start and stop
-
-
-def _trust() -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 
 
 def _policy(instance_arns: list[str], alarm_arns: list[str], log_group_arn: str) -> str:
@@ -80,7 +74,7 @@ class Scaling(pulumi.ComponentResource):
         fname = f"{stack}-scaler"
         self.log_group = aws.cloudwatch.LogGroup(f"{stack}-scaler", name=f"/aws/lambda/{fname}",
                                                  retention_in_days=LOG_DAYS, tags=tags, opts=child)
-        self.role = aws.iam.Role(f"{stack}-scaler", assume_role_policy=_trust(),
+        self.role = aws.iam.Role(f"{stack}-scaler", assume_role_policy=lambda_trust(),
                                  description="stackkit: the scaling function starts and stops load-based instances",
                                  tags=tags, opts=child)
         self.function = aws.lambda_.Function(

@@ -20,10 +20,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from stackkit.config.schedule import DAYS, Schedule
-
-TARGETS = {"start": "arn:aws:scheduler:::aws-sdk:ec2:startInstances",
-           "stop": "arn:aws:scheduler:::aws-sdk:ec2:stopInstances"}
+from stackkit.config.schedule import DAYS, TARGETS, Schedule
 
 
 @dataclass(frozen=True)

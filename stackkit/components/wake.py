@@ -50,7 +50,8 @@ def digest(inputs: Sequence[Any]) -> str:
     return hashlib.sha256(json.dumps(list(inputs), sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _trust() -> str:
+def lambda_trust() -> str:
+    """The execution role's trust: the Lambda service."""
     return json.dumps({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 
@@ -78,7 +79,7 @@ class Wake(pulumi.ComponentResource):
         fname = f"{stack}-wake"
         self.log_group = aws.cloudwatch.LogGroup(fname, name=f"/aws/lambda/{fname}", retention_in_days=LOG_DAYS,
                                                  tags=tags, opts=child)
-        self.role = aws.iam.Role(fname, assume_role_policy=_trust(),
+        self.role = aws.iam.Role(fname, assume_role_policy=lambda_trust(),
                                  description="stackkit: starts stopped time- and load-based instances for pulumi up",
                                  tags=tags, opts=child)
         self.policy = aws.iam.RolePolicy(

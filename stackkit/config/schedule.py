@@ -15,6 +15,7 @@ schedule), `is_on` what the schedule wants at a given moment (stackkit local's s
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, WithJsonSchema, fiel
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CRON_DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+# EventBridge Scheduler's universal targets for each action (the API called, with {"InstanceIds": [id]} as input)
+TARGETS = {"start": "arn:aws:scheduler:::aws-sdk:ec2:startInstances",
+           "stop": "arn:aws:scheduler:::aws-sdk:ec2:stopInstances"}
 RANGE = re.compile(r"^(\d{2})-(\d{2})$")
 HOURS_HINT = 'a range of whole hours "HH-HH" such as "08-18" (00-24 for the whole day), or a list of them'
 
@@ -146,12 +150,7 @@ class Transition:
         return f"{self.action}-{self.hour:02d}"
 
 
-_ZONES: frozenset[str] | None = None
-
-
+@functools.cache
 def _zones() -> frozenset[str]:
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = frozenset(available_timezones()) | {"UTC"}
-    return _ZONES
+    return frozenset(available_timezones()) | {"UTC"}
 

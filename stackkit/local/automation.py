@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from stackkit.config.schedule import CRON_DAYS, TARGETS
 from stackkit.errors import LocalError
 from stackkit.local.state import LocalState
 from stackkit.scaling.decide import Decision, Member, decide, settle
@@ -32,9 +33,7 @@ INSTANCE = "aws:ec2/instance:Instance"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 FUNCTION = "aws:lambda/function:Function"
 CRON = re.compile(r"^cron\(0 (\d{1,2}) \? \* ([A-Z,]+) \*\)$")
-CRON_DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-ACTIONS = {"arn:aws:scheduler:::aws-sdk:ec2:startInstances": "start",
-           "arn:aws:scheduler:::aws-sdk:ec2:stopInstances": "stop"}
+ACTIONS = {arn: action for action, arn in TARGETS.items()}
 
 
 class Machines(Protocol):

@@ -55,6 +55,10 @@ class Cluster:
                                                           "revision": tag}
         return tag
 
+    def plone_instances(self) -> list[str]:
+        """The plone layer's instances as the config stands now (the modules add and remove some)."""
+        return sorted(n for n, i in self.config["stackkit:instances"].items() if "plone" in i["layers"])
+
     def publish_version(self, example: str, version: str, tmp: Path) -> str:
         """A new revision of examples/<example>: a copy whose VERSION file says `version`, published as app site."""
         folder = tmp / example

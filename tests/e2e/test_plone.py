@@ -26,10 +26,6 @@ SITE = "Plone"
 DOMAIN = "site.test"          # the e2e app's domain (tests/e2e/Pulumi.e2e.yaml)
 
 
-def _plone(cluster: Cluster) -> list[str]:
-    return sorted(n for n, i in cluster.config["stackkit:instances"].items() if "plone" in i["layers"])
-
-
 def request(url: str, *, host: str | None = None, data: dict | None = None, auth: str | None = None,
             method: str | None = None) -> tuple[int, str]:
     req = urllib.request.Request(url, data=json.dumps(data).encode() if data is not None else None, method=method)
@@ -75,7 +71,7 @@ def test_the_front_page_answers_through_the_frontend(cluster: Cluster, plone: di
 
 def test_a_document_written_through_one_client_is_read_through_another_and_the_frontend(cluster: Cluster,
                                                                                        plone: dict) -> None:
-    first, other = _plone(cluster)[0], _plone(cluster)[-1]
+    first, other = cluster.plone_instances()[0], cluster.plone_instances()[-1]
     assert first != other
     title = f"Written through {first} at {time.time():.0f}"
     status, body = request(f"http://{cluster.address(first)}:8081/{SITE}", auth=cluster.password,
@@ -100,9 +96,9 @@ def test_a_rolling_deploy_of_a_new_revision_under_traffic(cluster: Cluster, plon
     deployed = {e.step.instance for e in report.executed if e.step.event == "deploy"}
     print(f"\nfigure plone_rolling_deploy: {{'seconds': {round(report.seconds, 1)}, 'requests': {traffic.sent}, "
           f"'failed': {traffic.failed}}}")
-    assert deployed == set(_plone(cluster))
+    assert deployed == set(cluster.plone_instances())
     assert traffic.failed == 0, traffic.errors
-    for i in _plone(cluster):
+    for i in cluster.plone_instances():
         assert cluster.sh(i, "cat /srv/apps/site/current/VERSION").stdout == "2"
     status, _ = request(cluster.url() + "probe", host=DOMAIN)
     assert status == 200

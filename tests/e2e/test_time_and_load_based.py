@@ -38,10 +38,6 @@ LOAD_BASED = {"up": {"cpu": 80, "minutes": 5, "instances": 1}, "down": {"cpu": 3
               "ignore_minutes": 1}
 
 
-def _plone(cluster: Cluster) -> list[str]:
-    return sorted(n for n, i in cluster.config["stackkit:instances"].items() if "plone" in i["layers"])
-
-
 def servers(cluster: Cluster) -> dict[str, tuple[str, int]]:
     """haproxy's view on web1: backend plone's servers -> (status, total sessions), from its stats CSV."""
     text = cluster.sh("web1", "curl -sf 'http://127.0.0.1:8404/stats;csv'").stdout
@@ -88,10 +84,10 @@ def roles(cluster: Cluster) -> Iterator[tuple[str, str]]:
     """(time-based, load-based): two plone instances besides one that stays 24/7; one is added if needed."""
     state = LocalState.load(cluster.state_path, stack="e2e")
     assert state.machines, "run after test_cluster.py::test_converge"
-    if len(_plone(cluster)) < 3:
+    if len(cluster.plone_instances()) < 3:
         cluster.config["stackkit:instances"]["app9"] = {"layers": ["plone"]}
         cluster.up()
-    plone = _plone(cluster)
+    plone = cluster.plone_instances()
     yield plone[-2], plone[-1]
     # whatever happened here, the next modules find every machine running, as this module found them
     state = LocalState.load(cluster.state_path, stack="e2e")
@@ -180,7 +176,7 @@ def test_a_deploy_wakes_the_stopped_instances_and_settles_them_after(cluster: Cl
     invoked = [e.step.name for e in report.executed if e.step.type == INVOCATION and e.step.phase == "create"]
     assert sorted(invoked) == sorted(f"{i}-{w}" for i in (timed, scaled) for w in ("wake", "settle"))
     deployed = {e.step.instance for e in report.executed if e.step.type == COMMAND and e.step.event == "deploy"}
-    assert deployed == set(_plone(cluster))
+    assert deployed == set(cluster.plone_instances())
     on_hours = Schedule.model_validate(SCHEDULE).is_on(datetime.now(UTC))
     print(f"\nfigure deploy_with_two_stopped_instances_seconds: {round(report.seconds, 1)}; requests: "
           f"{traffic.sent}, failed: {traffic.failed}; {timed} inside its hours: {on_hours}")
