@@ -12,9 +12,9 @@ class Traffic(threading.Thread):
     """GET requests through the frontend in a loop (each URL unique, so varnish passes them to Zope), bounded in
     count and time; counts what failed."""
 
-    def __init__(self, url: str, max_requests: int = 20000, max_seconds: float = 600) -> None:
+    def __init__(self, url: str, max_requests: int = 20000, max_seconds: float = 600, timeout: float = 10) -> None:
         super().__init__(daemon=True)
-        self.url, self.max_requests, self.max_seconds = url, max_requests, max_seconds
+        self.url, self.max_requests, self.max_seconds, self.timeout = url, max_requests, max_seconds, timeout
         self.sent = self.failed = 0
         self.errors: list[str] = []
         self._halt = threading.Event()
@@ -24,7 +24,7 @@ class Traffic(threading.Thread):
         while not self._halt.is_set() and self.sent < self.max_requests and time.monotonic() - start < self.max_seconds:
             self.sent += 1
             try:
-                with urllib.request.urlopen(f"{self.url}?n={self.sent}", timeout=10) as r:
+                with urllib.request.urlopen(f"{self.url}?n={self.sent}", timeout=self.timeout) as r:
                     if r.status != 200:
                         raise OSError(f"HTTP {r.status}")
             except Exception as exc:  # noqa: BLE001 - every failure counts
