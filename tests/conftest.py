@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from stackkit.config.stackfile import StackFile, read_stack_file
+from stackkit.lifecycle import bundle
 from stackkit.plan.evaluate import Plan, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +16,6 @@ STACKS = {
     "staging": ROOT / "Pulumi.staging.yaml",
     "relstorage": ROOT / "examples/Pulumi.relstorage.yaml",
 }
-STAGED = re.compile(r"sk_put /etc/stackkit/staged(\S+) (\d+) <<'(SK_EOF_\w+)'\n(.*?)\n\3\n", re.S)
 
 
 @pytest.fixture(scope="session")
@@ -30,10 +29,15 @@ def plans(stack_files: dict[str, StackFile]) -> dict[str, Plan]:
 
 
 def bundles(plan: Plan) -> dict[str, str]:
-    """command name -> the script it sends on stdin (real values, secrets included: test-only)."""
-    return {r.name: r.secret_inputs["stdin"] for r in plan.of_type("command:remote:Command")}
+    """command name -> the script it runs on its instance (real values, secrets included: test-only)."""
+    return {r.name: bundle.rendered(r.secret_inputs["stdin"]) for r in plan.of_type("command:remote:Command")}
 
 
-def staged_files(bundle: str) -> dict[str, str]:
-    """destination path -> content of every template the bundle stages."""
-    return {m.group(1): m.group(4) + "\n" for m in STAGED.finditer(bundle)}
+def staged(plan: Plan) -> dict[str, dict[str, str]]:
+    """command name -> (destination path -> content of every template it stages), from the commands' jobs."""
+    return {r.name: bundle.staged_files(r.secret_inputs["stdin"]) for r in plan.of_type("command:remote:Command")}
+
+
+def staged_files(stdin: str) -> dict[str, str]:
+    """destination path -> content of every template a command's stdin (its job) stages."""
+    return bundle.staged_files(stdin)

@@ -150,6 +150,9 @@ def _normalised(plan_json: list, region: str, amis: set[str]) -> str:
     text = text.replace(region, "<region>")
     # hashes of content that holds the region (heredoc tags, configure fingerprints) are region-derived too
     text = re.sub(r"SK_EOF_[0-9a-f]+", "SK_EOF_<hash>", text)
+    # a command's job: the digest of the script it renders (the script holds the region) and the heredoc's tag
+    text = re.sub(r"SK_JOB_[0-9a-f]+", "SK_JOB_<hash>", text)
+    text = re.sub(r'\\"expect\\":\\"[0-9a-f]{16}\\"', '\\"expect\\":\\"<hash>\\"', text)
     return re.sub(r'"[0-9a-f]{64}"', '"<fingerprint>"', text)
 
 

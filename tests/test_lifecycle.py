@@ -12,6 +12,7 @@ import pytest
 from stackkit.config.stackfile import StackFile
 from stackkit.lifecycle.rules import commands, steps
 from stackkit.lifecycle.scenarios import APP_SCENARIOS, SCENARIOS
+from stackkit.lifecycle.script import RUN_JOB
 from stackkit.plan.evaluate import Plan, evaluate
 from tests.conftest import ROOT
 
@@ -130,7 +131,7 @@ def test_dependency_edges(base: Plan) -> None:
     batch = base.named("plone-production-site-batch-2")          # batches after the second wait on a barrier
     assert {urn[1], urn[2]} <= set(batch.options["dependsOn"]) and batch.urn in deploy[3]
     for n in range(1, 6):
-        assert base.named(f"app{n}-deploy-site").secret_inputs["delete"] == "sudo -n bash -s undeploy"
+        assert base.named(f"app{n}-deploy-site").secret_inputs["delete"] == RUN_JOB.format(event="undeploy")
     for tg in ("frontend-tg-web1", "frontend-tg-web2"):
         assert base.named(tg.replace("frontend-tg-", "") + "-shutdown").urn in base.named(tg).options["dependsOn"]
 

@@ -17,6 +17,7 @@ import pytest
 
 from stackkit.config.instance_types import architecture
 from stackkit.config.layerspec import load_layer_specs
+from stackkit.lifecycle import bundle
 from stackkit.plan.evaluate import Plan, Resource
 from tests.conftest import ROOT, bundles
 
@@ -268,7 +269,7 @@ def test_node_json_stays_secret(plans: dict[str, Plan]) -> None:
     seen = 0
     for stack in ("production", "relstorage"):
         for r in plans[stack].of_type("command:remote:Command"):
-            m = NODE.search(r.secret_inputs["stdin"])
+            m = NODE.search(bundle.rendered(r.secret_inputs["stdin"]))
             if m is None:
                 assert r.name.endswith("-users"), r.name
                 continue

@@ -11,7 +11,7 @@ import pytest
 
 from stackkit.config.stackfile import StackFile
 from stackkit.plan.evaluate import evaluate
-from tests.conftest import bundles, staged_files
+from tests.conftest import staged
 
 ROWS = [
     # threads set at (instance = app1 only), app1 type, maxconn on app1's servers, app1 servers, maxconn on app2's
@@ -34,7 +34,7 @@ def _haproxy(sf: StackFile, where: dict, app1_type: str) -> str:
     config["stackkit:instances"]["app1"]["type"] = app1_type
     config["stackkit:instances"]["app1"].setdefault("attributes", {}).setdefault("plone", {}).update(plone)
     plan = evaluate(StackFile(path=sf.path, config=config, secret_keys=sf.secret_keys, placeholders=sf.placeholders))
-    return staged_files(bundles(plan)["web1-configure"])["/etc/haproxy/haproxy.cfg"]
+    return staged(plan)["web1-configure"]["/etc/haproxy/haproxy.cfg"]
 
 
 @pytest.mark.parametrize(("where", "app1_type", "maxconn", "servers", "app2_maxconn"), ROWS)

@@ -1,7 +1,9 @@
 """The cluster state in OpsWorks' shape (node['opsworks'], node['deploy'], node['haproxy']), so recipes and templates
 ported from OpsWorks (Chef 11.10, the built-in cookbooks' keys) find what they expect in /etc/stackkit/node.json.
 
-Pure: one event's stackkit view (stackkit.cluster.state.view) and the loaded config in, the node JSON out. Every value
+Pure: one event's stackkit view (stackkit.cluster.state.view) and the few facts of the loaded config it needs
+(`node_facts`, carried in the command's job) in, the node JSON out: `node` runs on the instance too (the library's
+runtime), so it imports nothing of the config. Every value
 comes from the view (the plan's outputs: ids, addresses, zones, subnets, DNS names, database endpoints) or from the
 config and layer.yaml (names, domains, users, attributes); where stackkit has no such thing, the key holds OpsWorks'
 own empty form (docs/porting.md lists them).
@@ -16,10 +18,10 @@ and its layer watches that layer. docs/porting.md, "What node.json holds at each
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stackkit.config.attributes import lookup
-from stackkit.config.load import Loaded
+if TYPE_CHECKING:
+    from stackkit.config.load import Loaded
 
 # OpsWorks' application types (the built-in app recipes and haproxy's `<type>_backends` keys); a stackkit app is
 # "other" (OpsWorks' type for custom layers), and the built-in types are given as OpsWorks' empty lists
@@ -28,6 +30,7 @@ APP_TYPE = "other"
 KEEP_RELEASES = 5             # OpsWorks' node[:opsworks][:deploy_keep_releases]
 MEMCACHED_LAYER = "memcached"
 MEMCACHED_PORT = 11211        # OpsWorks' deploy[app][:memcached][:port] without a memcached layer
+NODE_DEFAULTS = {"memcached_port": MEMCACHED_PORT, "apps": {}}     # node_facts' values a job leaves out
 ADAPTERS = {"postgres": "postgresql", "mysql": "mysql", "mariadb": "mysql"}
 
 
@@ -67,6 +70,8 @@ def _deploy_user(loaded: Loaded, app: dict[str, Any]) -> dict[str, Any]:
 def _keep_releases(loaded: Loaded, instance: str, app: dict[str, Any]) -> int:
     """`<layer>.keep_releases` of the first of the app's layers that declares one: its value on this instance, or the
     layer.yaml default where the app is not deployed (another instance's value must not enter this one's input)."""
+    from stackkit.config.attributes import lookup
+
     for la in app["layers"]:
         if la in loaded.specs and f"{la}.keep_releases" in loaded.specs[la].types:
             value = lookup(loaded.attrs.get(instance, {}), f"{la}.keep_releases")
@@ -75,6 +80,18 @@ def _keep_releases(loaded: Loaded, instance: str, app: dict[str, Any]) -> int:
             if value is not None:
                 return int(value)
     return KEEP_RELEASES
+
+
+def node_facts(loaded: Loaded, view: dict[str, Any]) -> dict[str, Any]:
+    """What `node` needs of the loaded config for this view: the memcached port, and per app of the view its deploy
+    user and keep_releases."""
+    port = MEMCACHED_PORT
+    if MEMCACHED_LAYER in loaded.specs and loaded.specs[MEMCACHED_LAYER].ports:
+        port = loaded.specs[MEMCACHED_LAYER].ports[0].port
+    instance = view["instance"]["name"]
+    return {"memcached_port": port,
+            "apps": {name: {**_deploy_user(loaded, app), "keep_releases": _keep_releases(loaded, instance, app)}
+                     for name, app in sorted(view["apps"].items())}}
 
 
 def _database(db: dict[str, Any] | None) -> dict[str, Any]:
@@ -96,16 +113,13 @@ def _members(view: dict[str, Any], layer: str) -> list[dict[str, Any]]:
     return sorted(recs, key=lambda r: r["name"])
 
 
-def _memcached(view: dict[str, Any], loaded: Loaded) -> dict[str, Any]:
+def _memcached(view: dict[str, Any], port: int) -> dict[str, Any]:
     """OpsWorks' deploy[app][:memcached]: the first memcached instance the view lists, else host nil."""
-    port = MEMCACHED_PORT
-    if MEMCACHED_LAYER in loaded.specs and loaded.specs[MEMCACHED_LAYER].ports:
-        port = loaded.specs[MEMCACHED_LAYER].ports[0].port
     recs = view["layers"].get(MEMCACHED_LAYER, {}).get("instances", [])
     return {"host": recs[0]["private_ip"] if recs else None, "port": port}
 
 
-def _deploy(view: dict[str, Any], loaded: Loaded, name: str, app: dict[str, Any]) -> dict[str, Any]:
+def _deploy(view: dict[str, Any], facts: dict[str, Any], name: str, app: dict[str, Any]) -> dict[str, Any]:
     db = view["databases"].get(app["data_source"] or "")
     ssl = app["ssl"] or {}
     deploy_to = app["deploy_to"]
@@ -124,9 +138,8 @@ def _deploy(view: dict[str, Any], loaded: Loaded, name: str, app: dict[str, Any]
         "scm": {"scm_type": (app["source"] or {}).get("type"), "repository": (app["source"] or {}).get("url"),
                 "revision": (app["source"] or {}).get("revision"), "ssh_key": None, "user": None, "password": None},
         "database": _database(db),
-        "memcached": _memcached(view, loaded),
-        "keep_releases": _keep_releases(loaded, view["instance"]["name"], app),
-        **_deploy_user(loaded, app),
+        "memcached": _memcached(view, facts.get("memcached_port", MEMCACHED_PORT)),
+        **facts["apps"][name],
         "ssl_support": app["ssl"] is not None,
         "ssl_certificate": ssl.get("certificate"),
         "ssl_certificate_key": ssl.get("key"),
@@ -156,14 +169,15 @@ def _rds(view: dict[str, Any], region: str) -> list[dict[str, Any]]:
             for n, db in sorted(view["databases"].items())]
 
 
-def node(view: dict[str, Any], loaded: Loaded) -> dict[str, Any]:
+def node(view: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
+    """The node JSON of `view`; `facts` is node_facts(loaded, view)."""
     region = view["stack"]["region"]
     me = view["instance"]
-    deploy = {name: _deploy(view, loaded, name, app) for name, app in view["apps"].items()}
+    deploy = {name: _deploy(view, facts, name, app) for name, app in view["apps"].items()}
     return {
         "opsworks": {
             "activity": view["event"],
-            "stack": {"name": view["stack"]["name"], "id": loaded.name, "region": region, "vpc_id": me.get("vpc_id"),
+            "stack": {"name": view["stack"]["name"], "id": view["stack"]["name"], "region": region, "vpc_id": me.get("vpc_id"),
                       "rds_instances": _rds(view, region), "elb-load-balancers": []},
             "layers": {
                 name: {"id": name, "name": name,

@@ -19,6 +19,7 @@ stackkit:users gives it a user. The order and the re-run rules (docs/lifecycle.m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -39,7 +40,9 @@ from stackkit.components.wake import Wake, digest
 from stackkit.config.load import Loaded
 from stackkit.config.load_based import gate_payload
 from stackkit.config.placement import bastion, is_public
-from stackkit.lifecycle.bundle import RUN, bundle
+from stackkit.lifecycle.bundle import REMOTE_LIBRARY, event_layers, files, library
+from stackkit.lifecycle.bundle import stdin as command_stdin
+from stackkit.lifecycle.script import RUN, RUN_JOB
 from stackkit.lifecycle.users import users_bundle
 
 SECRET_OUTPUTS = ["stdout", "stderr"]
@@ -129,7 +132,7 @@ class _Builder:
         """The bundle of `name` for the views views_of(facts, dbs) returns (event -> view), secret if they hold one."""
         def make(f: dict, d: dict) -> Any:
             views = views_of(f, d)
-            return self._guarded(bundle(self.loaded, name, views, **kw), list(views.values()))
+            return self._guarded(command_stdin(self.loaded, name, views, **kw), list(views.values()))
         return self._joined(members, make)
 
     def command(self, name: str, suffix: str, *, create: str, delete: str | None, stdin: pulumi.Input[str],
@@ -142,6 +145,25 @@ class _Builder:
             opts=pulumi.ResourceOptions(
                 parent=inst, depends_on=depends_on, additional_secret_outputs=SECRET_OUTPUTS,
                 deleted_with=inst.ec2 if deleted_with else None, delete_before_replace=delete_before_replace))
+
+    def library_path(self, name: str) -> str:
+        """The instance's library zip (stackkit.lifecycle.bundle.library): what each of its commands may read."""
+        loaded, cfg = self.loaded, self.loaded.config
+        manifests = [files(loaded, name, ["setup"], None), files(loaded, name, ["configure"], None),
+                     files(loaded, name, ["shutdown"], None)]
+        manifests += [files(loaded, name, ["deploy", "undeploy"], app) for app in sorted(cfg.apps)
+                      if event_layers(loaded, name, app)]
+        return str(library(manifests))
+
+    def library(self, name: str, path: str, depends_on: list[pulumi.Resource]) -> remote.CopyToRemote:
+        """<name>-library: the instance's library, uploaded before its commands run. Its source is content-addressed:
+        a changed file uploads it again (an update); a new instance (its id, a trigger) gets it anew. Nothing runs
+        on delete."""
+        inst = self.instances[name]
+        return remote.CopyToRemote(
+            f"{name}-library", connection=self.connection(name), source=pulumi.FileAsset(path),
+            remote_path=REMOTE_LIBRARY, triggers=[inst.ec2.id],
+            opts=pulumi.ResourceOptions(parent=inst, depends_on=depends_on, deleted_with=inst.ec2))
 
     def build(self) -> Lifecycle:
         loaded, cfg = self.loaded, self.loaded.config
@@ -168,14 +190,15 @@ class _Builder:
             def make_configure(f: dict, d: dict, name: str = name) -> tuple[Any, str]:
                 """The bundle and the fingerprint of the watched state (secrets redacted), from one view."""
                 v = view(loaded, name, "configure", f, d)
-                return self._guarded(bundle(loaded, name, {"configure": v}), [v]), fingerprint(redacted(v))
+                return self._guarded(command_stdin(loaded, name, {"configure": v}), [v]), fingerprint(redacted(v))
             configure_in[name] = self._joined(members, make_configure)
 
             def shutdown_views(f: dict, d: dict, name: str = name) -> dict[str, Any]:
                 return {"shutdown": view(loaded, name, "shutdown", f, d)}
             shutdown_in[name] = self._stdin(name, [name], shutdown_views)
         users_in = {name: users_bundle(name, uv) for name in self.instances if (uv := users_view(loaded, name))["users"]}
-        wake = self._wakes({n: [setup_in[n], *[v for (i, _), v in sorted(deploy_in.items()) if i == n],
+        paths = {name: self.library_path(name) for name in self.instances}
+        wake = self._wakes({n: [Path(paths[n]).name, setup_in[n], *[v for (i, _), v in sorted(deploy_in.items()) if i == n],
                                 configure_in[n], shutdown_in[n], users_in.get(n), cfg.instances[n].setup_nonce,
                                 cfg.stack.configure_nonce] for n in self.instances})
 
@@ -183,13 +206,15 @@ class _Builder:
             return [*deps, wake[name]] if name in wake else deps
 
         setup: dict[str, remote.Command] = {}
+        libraries: dict[str, remote.CopyToRemote] = {}
         for name, inst in self.instances.items():
             deps: list[pulumi.Resource] = [*inst.attachments]
             if inst.eip_association is not None:
                 deps.append(inst.eip_association)
+            libraries[name] = self.library(name, paths[name], after_wake(name, deps))
             setup[name] = self.command(
-                name, "setup", create=RUN.format(event="setup"), delete=None, stdin=setup_in[name],
-                triggers=[inst.ec2.id, cfg.instances[name].setup_nonce], depends_on=after_wake(name, deps))
+                name, "setup", create=RUN_JOB.format(event="setup"), delete=None, stdin=setup_in[name],
+                triggers=[inst.ec2.id, cfg.instances[name].setup_nonce], depends_on=after_wake(name, [libraries[name]]))
 
         deploys: dict[tuple[str, str], remote.Command] = {}
         for app, app_batches in batches.items():
@@ -202,9 +227,9 @@ class _Builder:
                 current: list[pulumi.Resource] = []
                 for name in batch:
                     cmd = self.command(
-                        name, f"deploy-{app}", create=RUN.format(event="deploy"), delete=RUN.format(event="undeploy"),
+                        name, f"deploy-{app}", create=RUN_JOB.format(event="deploy"), delete=RUN_JOB.format(event="undeploy"),
                         stdin=deploy_in[(name, app)], triggers=[self.instances[name].ec2.id],
-                        depends_on=[setup[name], *previous])
+                        depends_on=[setup[name], libraries[name], *previous])
                     deploys[(name, app)] = cmd
                     current.append(cmd)
                 previous = current
@@ -218,14 +243,14 @@ class _Builder:
         for name, inst in self.instances.items():
             joined = configure_in[name]
             configure[name] = self.command(
-                name, "configure", create=RUN.format(event="configure"), delete=None,
+                name, "configure", create=RUN_JOB.format(event="configure"), delete=None,
                 stdin=joined.apply(lambda j: j[0]),
                 triggers=[joined.apply(lambda j: j[1]), cfg.stack.configure_nonce],
-                depends_on=after_wake(name, [barrier]))
+                depends_on=after_wake(name, [barrier, libraries[name]]))
             shutdown[name] = self.command(
-                name, "shutdown", create=RUN.format(event="prepare"), delete=RUN.format(event="shutdown"),
+                name, "shutdown", create=RUN_JOB.format(event="prepare"), delete=RUN_JOB.format(event="shutdown"),
                 stdin=shutdown_in[name], triggers=[inst.ec2.id, *[a.id for a in inst.attachments]],
-                depends_on=[configure[name], *inst.attachments], deleted_with=False)
+                depends_on=[configure[name], libraries[name], *inst.attachments], deleted_with=False)
         users: dict[str, remote.Command] = {}
         for name, stdin in users_in.items():
             users[name] = self.command(

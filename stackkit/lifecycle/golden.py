@@ -6,39 +6,39 @@ on any difference and shows it."""
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
+from stackkit.lifecycle import bundle, script
 from stackkit.plan.evaluate import ROOT, Plan, evaluate
 
 GOLDEN = ROOT / "tests/golden"
 STACKS = {"production": ROOT / "Pulumi.production.yaml", "staging": ROOT / "Pulumi.staging.yaml",
           "relstorage": ROOT / "examples/Pulumi.relstorage.yaml"}
-_FN = re.compile(r"^# --- layers/(\w+)/(\w+)\.sh\.j2\nsk_layer_\w+\(\) \{\n(.*?)\n\}\n", re.S | re.M)
-_STAGED = re.compile(r"sk_put /etc/stackkit/staged(\S+) (\d+) <<'(SK_EOF_\w+)'\n(.*?)\n\3\n", re.S)
 
 
 def rendered(plan: Plan) -> dict[str, str]:
-    """'layer/event.sh' -> golden text, from the plan's real bundles (first instance, by name, per layer)."""
-    from stackkit.config.layerspec import load_layer_specs
-    from stackkit.config.load import LAYERS_DIR
+    """'layer/event.sh' -> golden text, from the plan's commands' jobs (first instance, by name, per layer)."""
+    from stackkit.paths import LAYERS_DIR
 
-    specs, _ = load_layer_specs(LAYERS_DIR)
     out: dict[str, str] = {}
     for r in sorted(plan.of_type("command:remote:Command"), key=lambda r: r.name):
-        text = r.secret_inputs["stdin"]
-        staged = {m.group(1): m.group(4) for m in _STAGED.finditer(text)}
-        for m in _FN.finditer(text):
-            layer, event, body = m.group(1), m.group(2), m.group(3)
-            key = f"{layer}/{event}.sh"
-            if key in out:
-                continue
-            parts = [f"# layers/{layer}/{event}.sh.j2 rendered for {r.name} (stack {plan.stack})\n{body}\n"]
-            for t in specs[layer].templates:
-                if event in t.events and t.dest in staged:
-                    parts.append(f"# --- staged {t.dest} (from {t.src})\n{staged[t.dest]}\n")
-            out[key] = "\n".join(parts)
+        if r.name.endswith("-users"):
+            continue
+        p = bundle.payload(r.secret_inputs["stdin"])
+        job = p["job"]
+        specs = {la: bundle.spec_of(p, la) for la in script.layers_of(job)}
+        for event, _ in job["events"]:
+            staged = script.staged(job, specs, event, LAYERS_DIR)
+            for layer, _path, body in script.layer_scripts(job, specs, event, LAYERS_DIR):
+                key = f"{layer}/{event}.sh"
+                if key in out:
+                    continue
+                parts = [f"# layers/{layer}/{event}.sh.j2 rendered for {r.name} (stack {plan.stack})\n{body}\n"]
+                for la, src, dest, _, content in staged:
+                    if la == layer:
+                        parts.append(f"# --- staged {dest} (from {src})\n{content.rstrip(chr(10))}\n")
+                out[key] = "\n".join(parts)
     return out
 
 

@@ -12,6 +12,8 @@ Given the recorded plan of the last run (`old`, None for a new stack) and of thi
 Facts encoded (pulumi-command v1.2.1's provider source; checked against the real engine: docs/engine.md):
 - a change of `triggers` (replaceOnChanges) replaces a command; any other input change is an update, which runs `update`
   if set, else `create`; a delete runs the *stored* `delete` with the stored stdin and connection;
+- CopyToRemote (an instance's library): `triggers` replaces it too; a changed source or remote path is an update that
+  uploads again; its delete does nothing on the host;
 - properties that depend on a replaced resource change too (new id, new address): the dependent is replaced if such a
   property forces replacement, else updated;
 - which AWS properties force replacement is pulumi-aws's rule, read from the one cited table that the local cloud's
@@ -24,12 +26,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from stackkit.engine.aws.schema import TYPES, UNKNOWN, replaces
-from stackkit.lifecycle.bundle import EVENT_OF
+from stackkit.lifecycle.script import EVENT_OF
 from stackkit.plan.evaluate import Plan, Resource
 
 Op = Literal["create", "update", "replace", "delete", "same"]
 
 COMMAND_REPLACE_ON = {"triggers"}   # pulumi-command: a change of triggers replaces (#855, #189)
+COPY = "command:remote:CopyToRemote"
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ def _changed(old: Resource, new: Resource) -> set[str]:
 
 def _forces_replace(old: Resource, r: Resource, props: set[str]) -> bool:
     explicit = {p.split("[")[0] for p in r.options.get("replaceOnChanges", [])}
-    if r.type == "command:remote:Command":
+    if r.type in ("command:remote:Command", COPY):
         explicit |= COMMAND_REPLACE_ON
     if props & explicit:
         return True

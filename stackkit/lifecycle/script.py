@@ -1,35 +1,49 @@
-"""One bash script per lifecycle command: everything an instance needs for an event, delivered on stdin.
+"""The script a lifecycle command runs on its instance, from the command's job: pure data in, bash out.
 
-A bundle is run as `sudo bash -s <event>`; the whole body sits in functions and the last line calls them with stdin
-from /dev/null, so bash has parsed the entire script before any command could read stdin. A command that carries two
-events (deploy|undeploy, prepare|shutdown) gets both in one bundle: pulumi-command feeds the stored stdin to `delete`
-too, so the delete runs exactly the script stored with the last create/update.
+Host-safe (it runs on the instance too, inside the library's runtime: standard library, jinja2, stackkit.lifecycle.render
+and stackkit.cluster.opsworks only). The same function renders the script at plan time, for the plan's checks, the
+golden files and the expected digest, and on the host from the job the command carries (stackkit.lifecycle.host): the
+host refuses to run a script whose digest differs from the one the plan computed.
+
+A script is run as `bash FILE <event>`; the whole body sits in functions and the last line calls them with stdin from
+/dev/null. A command that carries two events (deploy|undeploy, prepare|shutdown) gets both in one script: pulumi-command
+feeds the stored stdin to `delete` too, so the delete runs exactly the job stored with the last create/update.
+
+The job (stackkit.lifecycle.bundle.job builds it): app, volumes (setup), attrs (the instance's attributes its files
+read), node (stackkit.cluster.opsworks.node_facts), view (the first event's view) and events ([event, the top-level keys
+where its view differs from `view`], in order). The instance, its stack and the layers that run are the view's.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import pkgutil
 import re
 import shlex
 from pathlib import Path
 from typing import Any
 
 from stackkit.cluster.opsworks import node
-from stackkit.config.load import Loaded
 from stackkit.lifecycle.render import render
 
-PRELUDE = Path(__file__).with_name("prelude.sh")
 STATE_DIR = "/etc/stackkit"
 STAGED = f"{STATE_DIR}/staged"
 
-# the commands' `create`/`delete` strings: constant, small; the script itself travels on stdin
+STORE = "/etc/stackkit/lib"            # the instance's library store (stackkit.lifecycle.boot has the same literal)
+UPLOAD = ".stackkit-library.zip"       # the library upload, in the SSH user's home (stackkit.lifecycle.bundle)
+
+# the commands' `create`/`delete` strings: constant, small. A lifecycle event runs the library's bootstrap as root (the
+# upload in the SSH user's home, or the store's copy of the bootstrap once the upload is gone), the job on stdin; the
+# users step sends its whole script on stdin (stackkit.lifecycle.users)
+RUN_JOB = 'f=$HOME/' + UPLOAD + '; [ -f "$f" ] || f=' + STORE + '/boot.zip; sudo -n python3 "$f" {event}'
 RUN = "sudo -n bash -s {event}"
+JOB_EVENTS = ("setup", "deploy", "undeploy", "configure", "prepare", "shutdown")
+USERS_EVENTS = ("users", "lock_users")
 # every event a command runs (a layer's five, shutdown's prepare, the users step's two): the command string of each,
 # and back (the model reads which event a command runs from this table, never by parsing the command)
-RUN_EVENTS = ("setup", "deploy", "undeploy", "configure", "prepare", "shutdown", "users", "lock_users")
-EVENT_OF = {RUN.format(event=e): e for e in RUN_EVENTS}
-# sk_put DEST MODE: write stdin to DEST (created 0600 then chmod MODE, moved into place): every bundle defines it
+EVENT_OF = {RUN_JOB.format(event=e): e for e in JOB_EVENTS} | {RUN.format(event=e): e for e in USERS_EVENTS}
+# sk_put DEST MODE: write stdin to DEST (created 0600 then chmod MODE, moved into place): every script defines it
 SK_PUT = (
     "sk_put() {\n"
     "  local dest=$1 mode=$2\n"
@@ -40,18 +54,68 @@ SK_PUT = (
     "}\n\n")
 
 
-def shell_library(path: Path) -> str:
-    """A file of bash functions (prelude.sh, users.sh) as a bundle includes it: without its shebang, shellcheck
-    directive and `set` line (the bundle's head has them)."""
-    return "\n".join(line for line in path.read_text().splitlines()
+def library_text(name: str) -> str:
+    """A file shipped beside this module (prelude.sh, users.sh), read the way that also works from the runtime zip."""
+    data = pkgutil.get_data(__package__ or "stackkit.lifecycle", name)
+    assert data is not None
+    return data.decode()
+
+
+def shell_library(text: str) -> str:
+    """A file of bash functions (prelude.sh, users.sh) as a script includes it: without its shebang, shellcheck
+    directive and `set` line (the script's head has them)."""
+    return "\n".join(line for line in text.splitlines()
                      if not line.startswith(("#!", "# shellcheck shell=", "set -euo pipefail")))
 
 
-def context(loaded: Loaded, view: dict[str, Any], layer: str) -> dict[str, Any]:
+def digest(data: bytes | str) -> str:
+    """The short content digest the library, the jobs and the host agree on (64 bits of SHA-256)."""
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:16]
+
+
+SAME_APP = "=app"     # a view's `apps` in a job when it is {job's app: the view's `app`} (a deploy view)
+
+
+def compact(view: dict[str, Any], app: str | None) -> dict[str, Any]:
+    """A view as a job holds it, without what it says twice: a deploy view's `apps` ({app: its `app`}: SAME_APP) and
+    each layer listed without members ({"instances": [], "name": the layer}: null). `expand` is the inverse."""
+    out = dict(view)
+    if app and view.get("apps") == {app: view.get("app")}:
+        out["apps"] = SAME_APP
+    if "layers" in view:
+        out["layers"] = {k: None if v == {"instances": [], "name": k} else v for k, v in view["layers"].items()}
+    return out
+
+
+def expand(view: dict[str, Any], app: str | None) -> dict[str, Any]:
+    out = dict(view)
+    if out.get("apps") == SAME_APP:
+        out["apps"] = {app: out["app"]}
+    if "layers" in out:
+        out["layers"] = {k: {"instances": [], "name": k} if v is None else v for k, v in out["layers"].items()}
+    return out
+
+
+def views(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """event -> its view, in the job's order."""
+    return {e: expand({**job["view"], **patch}, job["app"]) for e, patch in job["events"]}
+
+
+def layers_of(job: dict[str, Any]) -> list[str]:
+    """The layers a job runs: the instance's, in its order; for an app's deploy, those the app is deployed to."""
+    view = expand(job["view"], job["app"])
+    own = list(view["instance"]["layers"])
+    return [la for la in own if la in view["app"]["layers"]] if job["app"] else own
+
+
+def spec_name(layer: str, events: list[str]) -> str:
+    """The library name of a layer's metadata as a command running `events` reads it."""
+    return f"{layer}/{'+'.join(events)}.json"
+
+
+def context(job: dict[str, Any], spec: dict[str, Any], view: dict[str, Any], layer: str) -> dict[str, Any]:
     """The render context of one layer's script or template (docs/design.md: render context)."""
-    spec = loaded.specs[layer]
-    return {**view, "attrs": loaded.attrs[view["instance"]["name"]],
-            "layer": spec.model_dump(by_alias=True, exclude={"attributes", "scripts"}) | {"name": layer}}
+    return {**view, "attrs": job.get("attrs", {}), "layer": spec["context"] | {"name": layer}}
 
 
 def _heredoc(path: str, mode: str, content: str) -> str:
@@ -66,7 +130,7 @@ def _heredoc(path: str, mode: str, content: str) -> str:
 
 
 def q(value: object) -> str:
-    """Every value that reaches the bundle's own bash lines goes through here (the templates quote theirs)."""
+    """Every value that reaches the script's own bash lines goes through here (the templates quote theirs)."""
     return shlex.quote(str(value))
 
 
@@ -74,86 +138,89 @@ def _fn(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
-def event_layers(loaded: Loaded, instance: str, event: str, app: str | None) -> list[str]:
-    layers = loaded.config.instances[instance].layers
-    if app is not None:
-        layers = [la for la in layers if la in loaded.config.apps[app].layers]
-    return list(layers)
-
-
-def _generic_setup(loaded: Loaded, instance: str, volumes: list[dict[str, str]]) -> str:
-    cfg = loaded.config
-    layers = cfg.instances[instance].layers
-    packages = sorted({p for la in layers for p in loaded.specs[la].packages})
-    users = {u.name: u for la in layers for u in loaded.specs[la].users}
-    host = q(cfg.hostname(instance))
+def _generic_setup(job: dict[str, Any], specs: dict[str, dict[str, Any]]) -> str:
+    layers = layers_of(job)
+    packages = sorted({p for la in layers for p in specs[la]["packages"]})
+    users = {u["name"]: u for la in layers for u in specs[la]["users"]}
+    host = q(job["view"]["instance"]["hostname"])
     out = ["  sk_log \"waiting for cloud-init\"",
            "  if command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null || true; fi",
            f"  hostnamectl set-hostname {host} 2>/dev/null || hostname {host}"]
     if packages:
         out.append("  sk_packages " + " ".join(q(p) for p in packages))
     for u in users.values():
-        home = u.home or f"/home/{u.name}"
-        flags = "--system " if u.system else ""
-        out.append(f"  id -u {q(u.name)} >/dev/null 2>&1 || useradd {flags}--create-home --home-dir {q(home)} "
-                   f"--shell {q(u.shell)} -- {q(u.name)}")
-    for v in volumes:
+        home = u["home"] or f"/home/{u['name']}"
+        flags = "--system " if u["system"] else ""
+        out.append(f"  id -u {q(u['name'])} >/dev/null 2>&1 || useradd {flags}--create-home --home-dir {q(home)} "
+                   f"--shell {q(u['shell'])} -- {q(u['name'])}")
+    for v in job.get("volumes", []):
         out.append(f"  sk_mount {q(v['device'])} {q(v['mount_point'])} ext4")
     return "\n".join(out) + "\n"
 
 
-def _event_body(loaded: Loaded, instance: str, event: str, view: dict[str, Any], app: str | None,
-                volumes: list[dict[str, str]]) -> str:
+def staged(job: dict[str, Any], specs: dict[str, dict[str, Any]], event: str, layers_dir: Path,
+           ) -> list[tuple[str, str, str, str, str]]:
+    """(layer, template src, destination, mode, content) of every template the event stages, in order."""
+    view = views(job)[event]
+    out = []
+    for la in layers_of(job):
+        spec = specs[la]
+        ctx = context(job, spec, view, la)
+        for t in spec["templates"]:
+            if event in t["events"]:
+                out.append((la, t["src"], t["dest"], t["mode"] or "0644", render(f"{la}/{t['src']}", ctx, layers_dir)))
+    return out
+
+
+def layer_scripts(job: dict[str, Any], specs: dict[str, dict[str, Any]], event: str, layers_dir: Path,
+                  ) -> list[tuple[str, str, str]]:
+    """(layer, script path under layers/, rendered body) of each layer's script for the event, in order."""
+    view = views(job)[event]
+    out = []
+    for la in layers_of(job):
+        script = specs[la]["scripts"].get(event)
+        if script:
+            body = render(script, context(job, specs[la], view, la), layers_dir)
+            out.append((la, script, "\n".join(line for line in body.splitlines()
+                                              if not line.startswith("# shellcheck shell="))))
+    return out
+
+
+def _event_body(job: dict[str, Any], specs: dict[str, dict[str, Any]], event: str, layers_dir: Path) -> str:
+    view, app = views(job)[event], job["app"]
+    instance = view["instance"]["name"]
     parts = [f"  sk_log {q(event)}{' ' + q(app) if app else ''} on {q(instance)}\n",
              f"  rm -rf {STAGED} && install -d -m 0700 {STAGED}\n",
              _heredoc(f"{STATE_DIR}/state.json", "0600", json.dumps(view, sort_keys=True, separators=(",", ":"))),
              # OpsWorks' node JSON, from the same view (stackkit.cluster.opsworks): for ERB templates ported as they are
              _heredoc(f"{STATE_DIR}/node.json", "0600",
-                      json.dumps(node(view, loaded), sort_keys=True, separators=(",", ":")))]
+                      json.dumps(node(view, job.get("node", {})), sort_keys=True, separators=(",", ":")))]
     if event == "setup":
-        parts.append(_generic_setup(loaded, instance, volumes))
-    layers = event_layers(loaded, instance, event, app)
-    for la in layers:
-        spec = loaded.specs[la]
-        ctx = context(loaded, view, la)
-        for t in spec.templates:
-            if event in t.events:
-                parts.append(_heredoc(f"{STAGED}{t.dest}", t.mode or "0644", render(f"{la}/{t.src}", ctx)))
-    for la in layers:
-        script = loaded.specs[la].scripts.get(event)
-        if script:
+        parts.append(_generic_setup(job, specs))
+    for _, _, dest, mode, content in staged(job, specs, event, layers_dir):
+        parts.append(_heredoc(f"{STAGED}{dest}", mode, content))
+    for la in layers_of(job):
+        if specs[la]["scripts"].get(event):
             parts.append(f"  sk_layer_{_fn(la)}_{event}\n")
     if event == "shutdown":
         parts.append("  sync\n")
     return "".join(parts)
 
 
-def _layer_functions(loaded: Loaded, instance: str, event: str, view: dict[str, Any], app: str | None) -> str:
-    out = []
-    for la in event_layers(loaded, instance, event, app):
-        script = loaded.specs[la].scripts.get(event)
-        if not script:
-            continue
-        body = render(script, context(loaded, view, la))
-        body = "\n".join(line for line in body.splitlines() if not line.startswith("# shellcheck shell="))
-        out.append(f"# --- layers/{script}\nsk_layer_{_fn(la)}_{event}() {{\n{body}\n}}\n")
-    return "\n".join(out)
-
-
-def bundle(loaded: Loaded, instance: str, views: dict[str, dict[str, Any]], app: str | None = None,
-           volumes: list[dict[str, str]] | None = None) -> str:
-    """The script for one command of `instance`, holding one or more events (`views`: event -> its view)."""
-    volumes = volumes or []
-    events = list(views)
-    head = (f"#!/usr/bin/env bash\n# stackkit: {' | '.join(events)} for instance {instance}"
-            f"{' app ' + app if app else ''} (stack {loaded.name})\n"
-            "# generated by stackkit/lifecycle/bundle.py; run as: sudo bash -s <event>\nset -euo pipefail\n"
-            "umask 022\n\n")
-    prelude = shell_library(PRELUDE)
-    fns = [_layer_functions(loaded, instance, e, views[e], app) for e in events]
-    cases = "".join(f"  {e})\n{_event_body(loaded, instance, e, views[e], app, volumes)}    ;;\n" for e in events)
+def script(job: dict[str, Any], specs: dict[str, dict[str, Any]], layers_dir: Path) -> str:
+    """The script of one command (`job`), its layers' metadata `specs` (layer -> stackkit.lifecycle.bundle.spec_data)
+    and their files under `layers_dir`."""
+    events = [e for e, _ in job["events"]]
     if "prepare" in events:
         raise ValueError("'prepare' is not a lifecycle event")
+    view = job["view"]
+    head = (f"#!/usr/bin/env bash\n# stackkit: {' | '.join(events)} for instance {view['instance']['name']}"
+            f"{' app ' + job['app'] if job['app'] else ''} (stack {view['stack']['name']})\n"
+            "# generated by stackkit/lifecycle/script.py; run as: bash FILE <event>\nset -euo pipefail\n"
+            "umask 022\n\n")
+    fns = ["\n".join(f"# --- layers/{path}\nsk_layer_{_fn(la)}_{e}() {{\n{body}\n}}\n"
+                     for la, path, body in layer_scripts(job, specs, e, layers_dir)) for e in events]
+    cases = "".join(f"  {e})\n{_event_body(job, specs, e, layers_dir)}    ;;\n" for e in events)
     main = (
         SK_PUT +
         "sk_main() {\n"
@@ -166,8 +233,9 @@ def bundle(loaded: Loaded, instance: str, views: dict[str, dict[str, Any]], app:
         "    # the command's create for a delete-only event: keep a copy to run by hand, nothing else\n"
         f"    install -d -m 0700 {STATE_DIR}/events\n"
         "    ;;\n"
-        f"  *) echo \"usage: bash -s {{{'|'.join(events)}}}\" >&2; exit 2 ;;\n"
+        f"  *) echo \"usage: bash FILE {{{'|'.join(events)}}}\" >&2; exit 2 ;;\n"
         "  esac\n"
         "}\n"
     )
-    return head + prelude + "\n\n" + "\n".join(f for f in fns if f) + "\n" + main + "\nsk_main \"$@\" </dev/null\n"
+    return (head + shell_library(library_text("prelude.sh")) + "\n\n" + "\n".join(f for f in fns if f) + "\n" + main
+            + "\nsk_main \"$@\" </dev/null\n")

@@ -7,12 +7,10 @@ The users are data: each key goes into a file through a quoted heredoc, each nam
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from stackkit.lifecycle.bundle import PRELUDE, SK_PUT, STATE_DIR, _heredoc, q, shell_library
+from stackkit.lifecycle.script import SK_PUT, STATE_DIR, _heredoc, library_text, q, shell_library
 
-USERS_SH = Path(__file__).with_name("users.sh")
 STAGED = f"{STATE_DIR}/users.staged"     # users.sh's SK_USERS_STAGED: apart from the events' staged folder
 EVENTS = ("users", "lock_users")
 
@@ -42,5 +40,6 @@ def users_bundle(instance: str, view: dict[str, Any]) -> str:
         "  esac\n"
         "}\n"
     )
-    return (head + shell_library(PRELUDE) + "\n\n" + shell_library(USERS_SH) + "\n\n" + main
+    return (head + shell_library(library_text("prelude.sh")) + "\n\n" + shell_library(library_text("users.sh"))
+            + "\n\n" + main
             + "\nsk_main \"$@\" </dev/null\n")

@@ -8,6 +8,7 @@ from `stackkit.lifecycle.rules.steps(recorded state, new plan)` and run in that 
 - aws:ec2/volumeAttachment   create -> expose the volume to the machine as its device (/etc/stackkit/local-devices/xvdX);
                              delete -> stop the machine first (stop_instance_before_detaching), then unlink
 - command:remote:Command     create/update/delete -> the stored script over real SSH, with the stored stdin/connection
+- command:remote:CopyToRemote create/update -> the source file to the remote path, as the connection's user (as SFTP)
 - aws:cloudwatch/metricAlarm with EC2's recover action  create/update -> the machine is watched and booted again from
                              its own tree whenever it dies (stackkit.local.healer); delete -> no longer watched
 - anything else              recorded only (security groups, load balancers...: nothing to do on one host)
@@ -17,8 +18,10 @@ State is saved after every step, so a failed step stops the run and the next `up
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
+import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +39,7 @@ INSTANCE = "aws:ec2/instance:Instance"
 VOLUME = "aws:ebs/volume:Volume"
 ATTACHMENT = "aws:ec2/volumeAttachment:VolumeAttachment"
 COMMAND = "command:remote:Command"
+COPY = "command:remote:CopyToRemote"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 INVOCATION = "aws:lambda/invocation:Invocation"
 
@@ -166,7 +170,7 @@ class Runner:
             r = next((p for p in state.pending_deletes if p.urn == step.urn), None)
         if r is None:
             raise LocalError(f"{step.name}: no recorded resource for {step.op}")
-        if step.type in (INSTANCE, VOLUME, ATTACHMENT, COMMAND):
+        if step.type in (INSTANCE, VOLUME, ATTACHMENT, COMMAND, COPY):
             event = f"  -> {step.event}" if step.event else ""
             why = f"  ({step.reason})" if step.reason and step.op not in ("update", "create") else ""
             self.log(f"{step.op:8} {step.type.split(':')[-1]:16} {step.name}{event}{why}")
@@ -179,6 +183,8 @@ class Runner:
             self._attachment(step, r, state, news)
         elif step.type == COMMAND and step.runs is not None:
             tail = self._command(step, r)
+        elif step.type == COPY and step.phase != "delete":
+            self._copy(step, r)
         elif step.type == ALARM:
             self._alarm(step, r, state, news)
         elif step.type == INVOCATION and step.phase == "create":
@@ -257,6 +263,17 @@ class Runner:
         payload = json.loads(r.secret_inputs.get("input") or "{}")
         if "wake" in payload or "settle" in payload:
             invoke(state, self.fleet, payload, log=self.log)  # type: ignore[arg-type]
+
+    def _copy(self, step: Step, r: Resource) -> None:
+        """pulumi-command's CopyToRemote of a file: written as the connection's user, relative paths from its home."""
+        source = Path(r.secret_inputs["source"]["path"])
+        dest = shlex.quote(r.secret_inputs["remotePath"])
+        try:
+            self.run_remote(r.secret_inputs["connection"], f"base64 -d > {dest}.sk-new && mv -f {dest}.sk-new {dest}",
+                            base64.b64encode(source.read_bytes()).decode())
+        except (LocalError, OSError) as exc:
+            raise LocalError(f"{step.instance}: uploading {source.name} failed ({step.name}, {step.op}):\n{exc}\n"
+                             "run `stackkit local up` again: it resumes here") from None
 
     def _command(self, step: Step, r: Resource) -> str:
         script = step.runs or "create"

@@ -15,7 +15,7 @@ from typing import Any
 from stackkit.config.stackfile import StackFile, read_stack_file
 from stackkit.errors import ConfigError, DataMoveError, PlanError
 from stackkit.paths import ROOT
-from stackkit.plan.mocks import SECRET_SIG, RecordingMonitor, Registration, StackkitMocks
+from stackkit.plan.mocks import RecordingMonitor, Registration, StackkitMocks, is_secret
 
 PROGRAM = ROOT / "__main__.py"
 PROJECT = "stackkit"
@@ -23,7 +23,7 @@ PROJECT = "stackkit"
 
 def _redact(value: Any) -> Any:
     if isinstance(value, dict):
-        if SECRET_SIG in value:
+        if is_secret(value):
             return "[secret]"
         return {k: _redact(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -33,7 +33,7 @@ def _redact(value: Any) -> Any:
 
 def _unwrap(value: Any) -> Any:
     if isinstance(value, dict):
-        if SECRET_SIG in value:
+        if is_secret(value):
             return _unwrap(value.get("value"))
         return {k: _unwrap(v) for k, v in value.items()}
     if isinstance(value, list):

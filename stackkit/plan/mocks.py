@@ -16,7 +16,13 @@ from pulumi.runtime import mocks as pm
 
 from stackkit.config.aws_rules import REGION_AZS
 
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "4dabf18193072939515e22adb298388d"       # Pulumi's wire key of special values (secret, asset, archive)
+SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"     # ... and its value for a secret
+
+
+def is_secret(value: object) -> bool:
+    """A wire-format secret (an asset or archive carries the same key with another signature)."""
+    return isinstance(value, dict) and value.get(SECRET_SIG) == SECRET_VALUE
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 

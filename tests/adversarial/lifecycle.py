@@ -8,7 +8,7 @@ from typing import Any
 from stackkit.cluster.state import DatabaseFacts, InstanceFacts, view
 from stackkit.components.instance import DEVICE_LETTERS
 from stackkit.config.load import Loaded
-from stackkit.lifecycle.bundle import bundle
+from stackkit.lifecycle.bundle import stdin
 from stackkit.plan.mocks import fake_ip
 
 
@@ -36,7 +36,8 @@ def devices(loaded: Loaded, instance: str) -> list[dict[str, str]]:
 
 
 def steps(loaded: Loaded) -> dict[str, list[tuple[str, str]]]:
-    """instance -> [(bundle text, event)]: setup, deploy of each app, configure, shutdown, undeploy of each app."""
+    """instance -> [(command stdin, event)]: setup, deploy of each app, configure, shutdown, undeploy of each app
+    (stackkit.lifecycle.bundle.rendered gives the script each runs)."""
     cfg = loaded.config
     f, d = facts(loaded), database_facts(loaded)
     out: dict[str, list[tuple[str, str]]] = {}
@@ -45,12 +46,12 @@ def steps(loaded: Loaded) -> dict[str, list[tuple[str, str]]]:
 
         def one(event: str, app: str | None = None, name: str = name) -> dict[str, Any]:
             return view(loaded, name, event, f, d, app=app)
-        deploys = {a: bundle(loaded, name, {e: one(e, a) for e in ("deploy", "undeploy")}, app=a) for a in apps}
+        deploys = {a: stdin(loaded, name, {e: one(e, a) for e in ("deploy", "undeploy")}, app=a) for a in apps}
         out[name] = [
-            (bundle(loaded, name, {"setup": one("setup")}, volumes=devices(loaded, name)), "setup"),
+            (stdin(loaded, name, {"setup": one("setup")}, volumes=devices(loaded, name)), "setup"),
             *[(deploys[a], "deploy") for a in apps],
-            (bundle(loaded, name, {"configure": one("configure")}), "configure"),
-            (bundle(loaded, name, {"shutdown": one("shutdown")}), "shutdown"),
+            (stdin(loaded, name, {"configure": one("configure")}), "configure"),
+            (stdin(loaded, name, {"shutdown": one("shutdown")}), "shutdown"),
             *[(deploys[a], "undeploy") for a in apps],
         ]
     return out

@@ -22,6 +22,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from stackkit.lifecycle.bundle import rendered
+
 HERE = Path(__file__).parent
 HOST = YAML(typ="safe").load((HERE / "host.yaml").read_text())
 NOBODY = 65534
@@ -152,7 +154,7 @@ def _tree(root: Path) -> dict[str, Path]:
 
 def run(base: Path, name: str, steps: list[tuple[str, str]], *, resume: tuple[Path, int] | None = None,
         keep: bool = False) -> Run:
-    """Run `steps` ((bundle text, event), in order) on a fresh stand-in host. The installed scripts (host.yaml `scripts`)
+    """Run `steps` ((command stdin, event), in order; each runs the script its job renders) on a fresh stand-in host. The installed scripts (host.yaml `scripts`)
     run before the first undeploy, and the written files are read there (undeploy removes what deploy wrote).
 
     `resume=(baseline case folder, k)` starts from the files the baseline had after its step k and runs steps k+1...
@@ -169,7 +171,7 @@ def run(base: Path, name: str, steps: list[tuple[str, str]], *, resume: tuple[Pa
             plan += [f"exec {p} -" for p in HOST["scripts"]] + ["snapshot snapshot -"]
             snap = True
         if i >= first:
-            (case / f"b{i}.sh").write_text(text)
+            (case / f"b{i}.sh").write_text(rendered(text))
             plan.append(f"run b{i}.sh {event}")
         if keep:
             plan.append(f"snapshot after-{i} -")

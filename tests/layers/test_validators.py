@@ -15,7 +15,7 @@ import pytest
 
 from stackkit.config.stackfile import StackFile
 from stackkit.plan.evaluate import evaluate
-from tests.conftest import bundles, staged_files
+from tests.conftest import bundles, staged
 
 pytestmark = pytest.mark.daemons
 
@@ -65,8 +65,8 @@ def _rendered(plans: dict, tls_stack: tuple) -> list[tuple[str, str, str, str]]:
     out = []
     named = {**plans, "relstorage+tls": tls_stack[0]}
     for stack, plan in named.items():
-        for command, text in bundles(plan).items():
-            for dest, content in staged_files(text).items():
+        for command, files in staged(plan).items():
+            for dest, content in files.items():
                 out.append((stack, command, dest, content))
     return out
 
@@ -187,8 +187,8 @@ def test_a_database_password_reaches_relstorage_exactly(stack_files: dict[str, S
     config = copy.deepcopy(sf.config)
     config["stackkit:resources"]["databases"]["zodb"]["password"] = password
     plan = evaluate(StackFile(path=sf.path, config=config, secret_keys=sf.secret_keys, placeholders=sf.placeholders))
-    confs = [staged_files(text)["/etc/stackkit/plone/zope.conf"] for text in bundles(plan).values()
-             if "/etc/stackkit/plone/zope.conf" in staged_files(text)]
+    confs = [files["/etc/stackkit/plone/zope.conf"] for files in staged(plan).values()
+             if "/etc/stackkit/plone/zope.conf" in files]
     assert confs
     (tmp_path / "client").mkdir()
     conf = confs[0].replace("%define INSTANCEHOME /srv/zope/current", f"%define INSTANCEHOME {tmp_path}")
