@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 from stackkit.config.stackfile import StackFile, read_stack_file
+from stackkit.paths import ROOT
 from stackkit.plan.evaluate import Plan
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def production() -> StackFile:

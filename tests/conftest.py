@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from stackkit.config.stackfile import StackFile, read_stack_file
 from stackkit.lifecycle import bundle
+from stackkit.paths import ROOT
 from stackkit.plan.evaluate import Plan, evaluate
 
-ROOT = Path(__file__).resolve().parent.parent
 STACKS = {
     "production": ROOT / "Pulumi.production.yaml",
     "staging": ROOT / "Pulumi.staging.yaml",

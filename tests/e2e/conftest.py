@@ -19,9 +19,9 @@ from stackkit.local.runner import Runner, UpReport
 from stackkit.local.ssh import Result, run_remote
 from stackkit.local.state import LocalState
 from stackkit.local.traffic import Traffic  # noqa: F401 (the e2e tests import it from here)
+from stackkit.paths import ROOT
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
 WORKDIR = Path(os.environ.get("STACKKIT_E2E_DIR", "/var/tmp/stackkit-e2e"))
 
 
