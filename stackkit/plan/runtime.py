@@ -51,9 +51,10 @@ def run_with_mocks(program: Callable[[], None], mocks: Any, monitor: Any, *, pro
     thresholds = gc.get_threshold()
     # The SDK keeps every resource, output and RPC task of the run alive until the run ends, so the heap grows by
     # about 250 objects per resource and nearly all of it survives. Python's full collections (each time the old
-    # generation grows by a quarter) would traverse all of it again and again while finding almost nothing: 40% of a
-    # 400-instance run (28 s -> 15 s), half of the bare SDK's. During the run only the young generations are collected
-    # (the short-lived garbage of outputs and tasks); the run's own object graph is released and collected at the end.
+    # generation grows by a quarter) would traverse all of it again and again while finding almost nothing: a third of
+    # a 400-instance run (20-25 s -> 15 s), half of the bare SDK's (10 s -> 5 s). During the run only the young
+    # generations are collected (the short-lived garbage of outputs and tasks); the run's own object graph is released
+    # and collected at the end.
     gc.set_threshold(thresholds[0], thresholds[1], 1 << 30)
     settings.reset_options(project=project, stack=stack, preview=False)
     if config is not None:
