@@ -80,7 +80,8 @@ EXPECTED_COUNTS = {
                    "aws:ec2/natGateway:NatGateway": 1,
                    "aws:lb/loadBalancer:LoadBalancer": 1, "aws:lb/targetGroupAttachment:TargetGroupAttachment": 2,
                    "aws:ec2/subnet:Subnet": 4, "command:remote:Command": 8 * 3 + 5,
-                   "pulumi:index:Stash": 2 + 8,    # a batch barrier, members-ready, one pinned host key per instance
+                   "command:remote:CopyToRemote": 8,       # each instance's library
+                   "pulumi:index:Stash": 3 + 8,    # two batch barriers, members-ready, one pinned host key per instance
                    # auto healing: recover + reboot per instance; load-based plone: scale up + down
                    "aws:cloudwatch/metricAlarm:MetricAlarm": 8 * 2 + 2,
                    # time-based app4 (Mon-Fri 07-19): a start and a stop schedule in the stack's group
@@ -92,11 +93,11 @@ EXPECTED_COUNTS = {
     "staging": {"stackkit:index:Stack": 1, "stackkit:index:Layer": 4, "stackkit:index:Instance": 1,
                 "aws:ec2/instance:Instance": 1, "aws:ebs/volume:Volume": 2, "aws:ec2/eip:Eip": 1,
                 "aws:ec2/natGateway:NatGateway": 0,
-                "command:remote:Command": 4, "pulumi:index:Stash": 1 + 1,
+                "command:remote:Command": 4, "command:remote:CopyToRemote": 1, "pulumi:index:Stash": 1 + 1,
                 "aws:cloudwatch/metricAlarm:MetricAlarm": 2},
     "relstorage": {"stackkit:index:Database": 1, "aws:rds/instance:Instance": 1, "aws:ec2/instance:Instance": 5,
-                   "aws:ebs/volume:Volume": 0, "command:remote:Command": 5 * 3 + 2,
-                   "pulumi:index:Stash": 1 + 5, "aws:cloudwatch/metricAlarm:MetricAlarm": 5 * 2},
+                   "aws:ebs/volume:Volume": 0, "command:remote:Command": 5 * 3 + 2, "command:remote:CopyToRemote": 5,
+                   "pulumi:index:Stash": 2 + 5, "aws:cloudwatch/metricAlarm:MetricAlarm": 5 * 2},  # a batch barrier
 }
 
 

@@ -179,7 +179,7 @@ def configure_apps(loaded: Loaded, instance: str) -> dict[str, dict[str, Any]]:
             if part not in parts[a]:
                 rec[part] = _UNREAD[part]
                 if part == "secret_environment":
-                    rec["secret_environment_names"] = []
+                    rec["secret_environment_names"] = _UNREAD["secret_environment_names"]
         if (names := env.get(a)) is not None:
             rec["environment"] = {k: v for k, v in rec["environment"].items() if k in names}
         out[a] = rec

@@ -220,8 +220,9 @@ class _Builder:
         for app, app_batches in batches.items():
             previous: list[pulumi.Resource] = []
             for k, batch in enumerate(app_batches):
-                if k > 1:
-                    # one barrier per batch: batch k waits for batch k-1 through it (linear edges, not batch²)
+                if k >= 1:
+                    # one barrier per batch after the first: batch k waits for batch k-1 through it (edges linear in
+                    # the batch size, not its square: the SDK checks every declared edge for cycles)
                     previous = [pulumi.Stash(f"{cfg.stack.name}-{app}-batch-{k}", input=len(previous),
                                              opts=pulumi.ResourceOptions(parent=self.stack, depends_on=previous))]
                 current: list[pulumi.Resource] = []

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -71,11 +73,38 @@ def _files_of(spec: LayerSpec, layer: str, events: list[str]) -> list[str]:
             + [f"{layer}/{t.src}" for t in spec.templates if set(t.events) & set(events)])
 
 
+@dataclass(frozen=True)
+class _LayerPart:
+    """A layer as the commands running some events use it: what they read, their metadata, its digest."""
+
+    spec: LayerSpec              # held, so that the cache's id() key cannot be reused by another object
+    reads: refs.Reads
+    data: dict[str, Any]
+    digest: str
+
+
+# (id of the layer spec, layer, events, layers folder, its files' sizes and times) -> its part: computed once per
+# program run, not per command, and again when a file changes
+_PARTS: dict[tuple[Any, ...], _LayerPart] = {}
+
+
+def _part(spec: LayerSpec, layer: str, events: list[str]) -> _LayerPart:
+    stats = tuple((st.st_size, st.st_mtime_ns) for st in (os.stat(LAYERS_DIR / n) for n in _files_of(spec, layer, events)))
+    key = (id(spec), layer, tuple(events), str(LAYERS_DIR), stats)
+    hit = _PARTS.get(key)
+    if hit is None or hit.spec is not spec:
+        reads = refs.Reads()
+        for name in _files_of(spec, layer, events):
+            reads.update(refs.reads(LAYERS_DIR, name))
+        data = _spec_data(spec, layer, events, reads)
+        hit = _PARTS[key] = _LayerPart(spec, reads, data, _remember(json.dumps(data, sort_keys=True).encode()))
+    return hit
+
+
 def _reads(loaded: Loaded, instance: str, events: list[str], app: str | None) -> refs.Reads:
     out = refs.Reads()
     for la in event_layers(loaded, instance, app):
-        for name in _files_of(loaded.specs[la], la, events):
-            out.update(refs.reads(LAYERS_DIR, name))
+        out.update(_part(loaded.specs[la], la, events).reads)
     return out
 
 
@@ -83,10 +112,11 @@ def spec_data(spec: LayerSpec, layer: str, events: list[str]) -> dict[str, Any]:
     """A layer's metadata as a command running `events` reads it: its templates and scripts for those events, the
     packages and users for setup, and of the `layer` render context only what its files read (stackkit.lifecycle.refs):
     a layer.yaml change reaches exactly the commands it can change."""
+    return _part(spec, layer, events).data
+
+
+def _spec_data(spec: LayerSpec, layer: str, events: list[str], reads: refs.Reads) -> dict[str, Any]:
     dump = spec.model_dump(by_alias=True, mode="json", exclude={"attributes", "scripts"})
-    reads = refs.Reads()
-    for name in _files_of(spec, layer, events):
-        reads.update(refs.reads(LAYERS_DIR, name))
     data = {
         "templates": [t for t in dump["templates"] if set(t["events"]) & set(events)],
         "scripts": {e: spec.scripts[e] for e in events if e in spec.scripts},
@@ -142,11 +172,8 @@ def job(loaded: Loaded, instance: str, views: dict[str, dict[str, Any]], app: st
 def files(loaded: Loaded, instance: str, events: list[str], app: str | None) -> dict[str, str]:
     """layer metadata name -> its digest, for each layer of a command of `instance` running `events` (the metadata
     names the digests of the layer's files the command renders: stackkit.lifecycle.script.spec_name)."""
-    out: dict[str, str] = {}
-    for la in event_layers(loaded, instance, app):
-        data = json.dumps(spec_data(loaded.specs[la], la, events), sort_keys=True).encode()
-        out[spec_name(la, events)] = _remember(data)
-    return out
+    return {spec_name(la, events): _part(loaded.specs[la], la, events).digest
+            for la in event_layers(loaded, instance, app)}
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:
@@ -185,17 +212,23 @@ def _remember(content: bytes) -> str:
     return d
 
 
+# the layer metadata digests of an instance's commands -> its upload (instances alike share one)
+_LIBRARIES: dict[tuple[str, ...], Path] = {}
+
+
 def library(manifests: list[dict[str, str]]) -> Path:
     """The upload of one instance: the runtime, the bootstrap, and every layer metadata its commands' manifests name
     with the files they name, each named by its digest, written once under .stackkit/library/ (the path CopyToRemote's
     FileAsset reads; its name is its digest too)."""
+    key = tuple(sorted({d for m in manifests for d in m.values()}))
+    if key in _LIBRARIES and _LIBRARIES[key].exists():
+        return _LIBRARIES[key]
     entries = {_remember(runtime()): runtime(), "__main__.py": BOOT_FILE.read_bytes()}
-    for m in manifests:
-        for d in m.values():
-            entries[d] = _CONTENT[d]
-            entries.update({f: _CONTENT[f] for f in json.loads(_CONTENT[d])["files"].values()})
+    for d in key:
+        entries[d] = _CONTENT[d]
+        entries.update({f: _CONTENT[f] for f in json.loads(_CONTENT[d])["files"].values()})
     data = _zip(entries)
-    path = LIBRARY_DIR / f"{digest(data)}.zip"
+    path = _LIBRARIES[key] = LIBRARY_DIR / f"{digest(data)}.zip"
     if not path.exists():
         LIBRARY_DIR.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{id(data)}.tmp")

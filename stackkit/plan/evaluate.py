@@ -16,6 +16,7 @@ from stackkit.config.stackfile import StackFile, read_stack_file
 from stackkit.errors import ConfigError, DataMoveError, PlanError
 from stackkit.paths import ROOT
 from stackkit.plan.mocks import RecordingMonitor, Registration, StackkitMocks, is_secret
+from stackkit.plan.runtime import young_gc_only
 
 PROGRAM = ROOT / "__main__.py"
 PROJECT = "stackkit"
@@ -150,8 +151,9 @@ def _run(stack: str, config: dict[str, Any], secret_keys: frozenset[str], region
         raise PlanError(f"{source}: {exc}") from None
     except pulumi.RunError as exc:
         raise PlanError(f"{source}: {exc}") from None
-    return Plan(stack=stack, project=PROJECT, resources=[_resource(r) for r in monitor.registrations],
-                outputs=_unwrap(monitor.stack_outputs))
+    with young_gc_only():       # the run's registrations are all alive: full collections would find nothing
+        return Plan(stack=stack, project=PROJECT, resources=[_resource(r) for r in monitor.registrations],
+                    outputs=_unwrap(monitor.stack_outputs))
 
 
 def _resource(r: Registration) -> Resource:

@@ -9,9 +9,10 @@ gets a clear error instead of a wrong plan. Where the Pulumi CLI is available, `
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib.metadata import version
 from typing import Any
 
@@ -48,7 +49,6 @@ def run_with_mocks(program: Callable[[], None], mocks: Any, monitor: Any, *, pro
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    thresholds = gc.get_threshold()
     # The SDK keeps every resource, output and RPC task of the run alive until the run ends, so the heap grows by
     # about 250 objects per resource and nearly all of it survives. Python's full collections (each time the old
     # generation grows by a quarter) would traverse all of it again and again while finding almost nothing: a third of
@@ -56,24 +56,35 @@ def run_with_mocks(program: Callable[[], None], mocks: Any, monitor: Any, *, pro
     # generations are collected (the short-lived garbage of outputs and tasks). The SDK's state is left as it was (the
     # next run resets it): released and collected here, an asyncio event loop's finalizer failed in the tests
     # (unraisable ValueError "Invalid file descriptor: -1", tests/adversarial/test_secrets.py; cause not found).
+    with young_gc_only():
+        settings.reset_options(project=project, stack=stack, preview=False)
+        if config is not None:
+            set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}, secret_keys or [])
+        pm.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+        try:
+            settings.SETTINGS.rpc_manager.clear()
+            settings.SETTINGS.outputs.clear()
+
+            def program_and_exports() -> None:
+                program()
+                from pulumi import ComponentResource
+
+                root = settings.get_root_resource()
+                if isinstance(root, ComponentResource):
+                    root.register_outputs(dict(getattr(root, "outputs", {})))
+
+            _sync_await(run_pulumi_func(program_and_exports))
+        finally:
+            loop.close()
+            asyncio.set_event_loop(None)
+
+
+@contextlib.contextmanager
+def young_gc_only() -> Iterator[None]:
+    """Only the young generations are collected inside (see run_with_mocks: the heap of a run survives it)."""
+    thresholds = gc.get_threshold()
     gc.set_threshold(thresholds[0], thresholds[1], 1 << 30)
-    settings.reset_options(project=project, stack=stack, preview=False)
-    if config is not None:
-        set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}, secret_keys or [])
-    pm.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
     try:
-        settings.SETTINGS.rpc_manager.clear()
-        settings.SETTINGS.outputs.clear()
-        def program_and_exports() -> None:
-            program()
-            from pulumi import ComponentResource
-
-            root = settings.get_root_resource()
-            if isinstance(root, ComponentResource):
-                root.register_outputs(dict(getattr(root, "outputs", {})))
-
-        _sync_await(run_pulumi_func(program_and_exports))
+        yield
     finally:
-        loop.close()
-        asyncio.set_event_loop(None)
         gc.set_threshold(*thresholds)
