@@ -1,6 +1,6 @@
 """The bootstrap of a lifecycle command on its instance: the `__main__.py` of the instance's library upload.
 
-A command runs `sudo -n python3 ~/.stackkit-library.zip <event>` (or the copy of this file the store keeps, when the
+A command runs `sudo -n python3 -I ~/.stackkit-library.zip <event>` (or the copy of this file the store keeps, when the
 upload is gone: stackkit.lifecycle.script.RUN_JOB), the job on stdin. It:
 1. moves every file of the upload whose content matches its name (its digest) into the store, /etc/stackkit/lib
    (0700; a file that does not match is left out, and a job that needs it stops in stackkit.lifecycle.host, naming it);

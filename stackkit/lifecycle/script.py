@@ -36,7 +36,7 @@ UPLOAD = ".stackkit-library.zip"       # the library upload, in the SSH user's h
 # the commands' `create`/`delete` strings: constant, small. A lifecycle event runs the library's bootstrap as root (the
 # upload in the SSH user's home, or the store's copy of the bootstrap once the upload is gone), the job on stdin; the
 # users step sends its whole script on stdin (stackkit.lifecycle.users)
-RUN_JOB = 'f=$HOME/' + UPLOAD + '; [ -f "$f" ] || f=' + STORE + '/boot.zip; sudo -n python3 "$f" {event}'
+RUN_JOB = 'f=$HOME/' + UPLOAD + '; [ -f "$f" ] || f=' + STORE + '/boot.zip; sudo -n python3 -I "$f" {event}'
 RUN = "sudo -n bash -s {event}"
 JOB_EVENTS = ("setup", "deploy", "undeploy", "configure", "prepare", "shutdown")
 USERS_EVENTS = ("users", "lock_users")

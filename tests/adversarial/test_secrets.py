@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
 import json
 import shlex
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -164,3 +166,19 @@ def test_no_secret_outside_a_secret_output(combo: tuple[str, int | None], i: int
     for r in plan.of_type("command:remote:Command"):
         if any(form in r.secret_inputs.get("stdin", "") for s in where.values() for form in variants(s).values()):
             assert r.inputs["stdin"] == "[secret]", f"{r.name}: its stdin carries a secret but is not a secret Output"
+    # the instance libraries are files on this machine and in the SSH user's home, not secret Outputs: none holds one
+    for r in plan.of_type("command:remote:CopyToRemote"):
+        texts = _zip_texts(Path(r.secret_inputs["source"]["path"]).read_bytes())
+        assert len(texts) > 3, f"{r.name}: the library holds nothing: the scan proves nothing"
+        bad = [s for s in where.values() for form in variants(s).values() for t in texts if form in t]
+        assert not bad, f"{r.name}: its library holds a secret"
+
+
+def _zip_texts(data: bytes) -> list[str]:
+    """Every file of a zip as text, the zips in it (the runtime) opened too."""
+    out = []
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for name in z.namelist():
+            content = z.read(name)
+            out += _zip_texts(content) if content[:4] == b"PK\x03\x04" else [content.decode("utf-8", "replace")]
+    return out
