@@ -85,6 +85,7 @@ class _Builder:
         # time- and load-based instances: what their settle invocation needs besides the id (a schedule's hours)
         self.gated = {n: p for n in instances if (p := gate_payload(loaded, n)) is not None}
         self.triggers: dict[str, pulumi.Output[str]] = {}
+        self._all: dict[tuple[str, ...], pulumi.Output[list[Any]]] = {}
         self.instances = instances
         self.dbs = dbs
         self.stack = stack
@@ -126,7 +127,10 @@ class _Builder:
 
         def call(a: list[Any]) -> Any:
             return make(dict(zip(members, a[:len(members)], strict=True)), dict(zip(dbs, a[len(members):], strict=True)))
-        return pulumi.Output.all(*[self.facts[m] for m in members], *[self.dbs[d] for d in dbs]).apply(call)
+        key = tuple(members)
+        if key not in self._all:     # an instance's setup, deploys and shutdown join the same facts: once
+            self._all[key] = pulumi.Output.all(*[self.facts[m] for m in members], *[self.dbs[d] for d in dbs])
+        return self._all[key].apply(call)
 
     def _stdin(self, name: str, members: list[str], views_of: Any, **kw: Any) -> pulumi.Output[str]:
         """The bundle of `name` for the views views_of(facts, dbs) returns (event -> view), secret if they hold one."""

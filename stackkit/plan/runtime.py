@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import json
 from collections.abc import Callable, Iterator
@@ -22,7 +23,9 @@ from stackkit.errors import PlanError
 TESTED = ((3, 260), (3, 272))
 
 
+@functools.cache
 def sdk_version() -> tuple[int, int]:
+    """The installed SDK's version (read once: importlib.metadata scans every installed distribution)."""
     major, minor = version("pulumi").split(".")[:2]
     return int(major), int(minor)
 
