@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stackkit.lifecycle import boot, bundle, host
+from stackkit.lifecycle import boot, bundle, host, script
 from stackkit.lifecycle.script import digest
 from stackkit.plan.evaluate import Plan, Resource
 
@@ -44,7 +44,7 @@ def test_every_command_is_a_job_whose_files_are_in_its_instance_library(plans: d
         plan = plans[stack]
         for r in _commands(plan):
             text = r.secret_inputs["stdin"]
-            assert bundle.is_stub(text), r.name
+            assert bundle.is_job(text), r.name
             p = bundle.payload(text)
             inst = p["job"]["view"]["instance"]["name"]
             with zipfile.ZipFile(_library(plan, inst)) as z:
@@ -118,17 +118,17 @@ def test_a_command_runs_through_the_bootstrap(plans: dict[str, Plan], tmp_path: 
     home.mkdir()
     store = tmp_path / "lib"
     source = _library(plan, "web1").read_bytes()
-    upload = home / bundle.REMOTE_LIBRARY
+    upload = home / script.UPLOAD
     with zipfile.ZipFile(io.BytesIO(source)) as z, zipfile.ZipFile(upload, "w") as out:
         for name in z.namelist():
             data = z.read(name)
             if name == "__main__.py":
-                data = data.replace(f'STORE = "{bundle.STORE}"'.encode(), f'STORE = "{store}"'.encode())
+                data = data.replace(f'STORE = "{script.STORE}"'.encode(), f'STORE = "{store}"'.encode())
             out.writestr(name, data)
     with zipfile.ZipFile(upload) as z:
         assert f'STORE = "{store}"' in z.read("__main__.py").decode(), "the bootstrap's STORE line moved"
     create = r.secret_inputs["create"]
-    assert create == bundle.RUN_JOB.format(event="setup") and create.count("sudo -n ") == 1
+    assert create == script.RUN_JOB.format(event="setup") and create.count("sudo -n ") == 1
     fake = tmp_path / "bin"
     fake.mkdir()
     (fake / "bash").write_text(f"#!/bin/sh\ncp \"$1\" {tmp_path}/ran.sh; echo \"ran $2\"\n")
@@ -144,16 +144,14 @@ def test_a_command_runs_through_the_bootstrap(plans: dict[str, Plan], tmp_path: 
     assert list((tmp_path / "run").iterdir()) == [], "the script's folder (it holds the view's secrets) is left"
     # the upload gone: the store's copy of the bootstrap runs the same job from the store alone
     upload.unlink()
-    proc = subprocess.run(["/bin/sh", "-c", create.replace("sudo -n ", "").replace(bundle.STORE, str(store))],
+    proc = subprocess.run(["/bin/sh", "-c", create.replace("sudo -n ", "").replace(script.STORE, str(store))],
                           input=r.secret_inputs["stdin"], capture_output=True, text=True, timeout=120,
                           env={"PATH": f"{fake}:/usr/bin:/bin", "HOME": str(home)})
     assert proc.returncode == 0 and proc.stdout.strip() == "ran setup", proc.stderr
 
 
 def test_the_bootstrap_and_the_commands_agree_on_the_store() -> None:
-    from stackkit.lifecycle import script
-
-    assert boot.STORE == script.STORE == bundle.STORE
+    assert boot.STORE == script.STORE
 
 
 def test_command_inputs_are_small_and_carry_the_data(plans: dict[str, Plan]) -> None:
@@ -163,10 +161,10 @@ def test_command_inputs_are_small_and_carry_the_data(plans: dict[str, Plan]) -> 
         text = r.secret_inputs["stdin"]
         assert len(text) < 6000, f"{r.name}: {len(text)} bytes"
         assert "sk_install" not in text and "sk_layer_" not in text, r.name
-        assert r.secret_inputs["create"] in bundle.EVENT_OF, r.name
+        assert r.secret_inputs["create"] in script.EVENT_OF, r.name
         p = bundle.payload(text)
         assert r.name.startswith(p["job"]["view"]["instance"]["name"] + "-")
-        assert p["job"]["view"]["event"] == bundle.EVENT_OF[r.secret_inputs["create"]] or r.name.endswith("-shutdown")
+        assert p["job"]["view"]["event"] == script.EVENT_OF[r.secret_inputs["create"]] or r.name.endswith("-shutdown")
 
 
 def test_a_changed_script_changes_only_the_commands_that_run_it(stack_files: dict, tmp_path: Path) -> None:

@@ -182,7 +182,7 @@ def test_plan_against_a_stack_file(tmp_path: Path) -> None:
 def test_every_command_runs_an_event_of_the_table(plans: dict[str, Plan]) -> None:
     """The model reads a command's event from stackkit.lifecycle.bundle's table, never from its text: every command's
     create and delete of every shipped stack is in it."""
-    from stackkit.lifecycle.bundle import EVENT_OF
+    from stackkit.lifecycle.script import EVENT_OF
     seen = set()
     for plan in plans.values():
         for r in plan.of_type("command:remote:Command"):

@@ -40,9 +40,9 @@ from stackkit.components.wake import Wake, digest
 from stackkit.config.load import Loaded
 from stackkit.config.load_based import gate_payload
 from stackkit.config.placement import bastion, is_public
-from stackkit.lifecycle.bundle import REMOTE_LIBRARY, event_layers, files, library
+from stackkit.lifecycle.bundle import event_layers, files, library
 from stackkit.lifecycle.bundle import stdin as command_stdin
-from stackkit.lifecycle.script import RUN, RUN_JOB
+from stackkit.lifecycle.script import RUN, RUN_JOB, UPLOAD
 from stackkit.lifecycle.users import users_bundle
 
 SECRET_OUTPUTS = ["stdout", "stderr"]
@@ -166,7 +166,7 @@ class _Builder:
         inst = self.instances[name]
         return remote.CopyToRemote(
             f"{name}-library", connection=self.connection(name), source=pulumi.FileAsset(path),
-            remote_path=REMOTE_LIBRARY, triggers=[inst.ec2.id],
+            remote_path=UPLOAD, triggers=[inst.ec2.id],
             opts=pulumi.ResourceOptions(parent=inst, depends_on=depends_on, deleted_with=inst.ec2))
 
     def build(self) -> Lifecycle:

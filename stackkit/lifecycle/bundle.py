@@ -34,29 +34,13 @@ from stackkit.config.layerspec import LayerSpec
 from stackkit.config.load import Loaded
 from stackkit.lifecycle import refs
 from stackkit.lifecycle import script as _script
-from stackkit.lifecycle.script import (
-    EVENT_OF,
-    RUN,
-    RUN_JOB,
-    SK_PUT,
-    STATE_DIR,
-    STORE,
-    UPLOAD,
-    _heredoc,
-    digest,
-    q,
-    shell_library,
-    spec_name,
-)
+from stackkit.lifecycle.script import digest, spec_name
 from stackkit.paths import LAYERS_DIR, ROOT
-
-__all__ = ["EVENT_OF", "RUN", "RUN_JOB", "SK_PUT", "STATE_DIR", "STORE", "_heredoc", "q", "shell_library"]
 
 PACKAGE = Path(__file__).resolve().parent.parent           # stackkit/
 LIBRARY_DIR = ROOT / ".stackkit/library"                  # the uploads, as the engine reads them (content-addressed)
-# where CopyToRemote writes the upload: relative, so the SSH user's home (SFTP's starting directory); the commands
-# find it there ($HOME, stackkit.lifecycle.script.RUN_JOB)
-REMOTE_LIBRARY = UPLOAD
+# CopyToRemote writes the upload to stackkit.lifecycle.script.UPLOAD: relative, so the SSH user's home (SFTP's starting
+# directory); the commands find it there ($HOME, script.RUN_JOB)
 
 # the runtime's files: this package's host-side modules, then jinja2 and markupsafe as installed here (pure Python:
 # markupsafe falls back to its _native module), so the host renders with exactly the plan's jinja2
@@ -264,7 +248,7 @@ def payload(text: str) -> dict[str, Any]:
     return out
 
 
-def is_stub(text: str) -> bool:
+def is_job(text: str) -> bool:
     """A lifecycle command's stdin (a job), not the users step's (a script)."""
     return text.startswith('{"expect":')
 
@@ -278,7 +262,7 @@ def spec_of(p: dict[str, Any], layer: str) -> dict[str, Any]:
 
 def rendered(text: str) -> str:
     """The script a command's stdin makes the host run; a users command's stdin is its script already."""
-    if not is_stub(text):
+    if not is_job(text):
         return text
     p = payload(text)
     return _script.script(p["job"], {la: spec_of(p, la) for la in _script.layers_of(p["job"])}, LAYERS_DIR)
@@ -286,7 +270,7 @@ def rendered(text: str) -> str:
 
 def staged_files(text: str) -> dict[str, str]:
     """destination -> content of every template a command's stdin stages, over its events (none for users)."""
-    if not is_stub(text):
+    if not is_job(text):
         return {}
     p = payload(text)
     specs = {la: spec_of(p, la) for la in _script.layers_of(p["job"])}

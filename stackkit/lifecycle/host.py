@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from stackkit.errors import TemplateError
+from stackkit.lifecycle.script import STORE as script_store
 from stackkit.lifecycle.script import digest, layers_of, script, spec_name
 
-STORE = Path("/etc/stackkit/lib")      # stackkit.lifecycle.boot's; the scripts' folders go beside it, in run/
+STORE = Path(script_store)             # the scripts' folders go beside it, in run/
 
 
 def _die(message: str) -> None:

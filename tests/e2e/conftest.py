@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import os
 import shutil
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,20 @@ from stackkit.paths import ROOT
 
 HERE = Path(__file__).resolve().parent
 WORKDIR = Path(os.environ.get("STACKKIT_E2E_DIR", "/var/tmp/stackkit-e2e"))
+
+
+def basic_auth(password: str) -> str:
+    """The Authorization header of Zope's admin user."""
+    return "Basic " + base64.b64encode(f"admin:{password}".encode()).decode()
+
+
+def http(req: urllib.request.Request, timeout: float) -> tuple[int, str]:
+    """(status, body) of a request; an HTTP error status is an answer too."""
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode(errors="replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
 
 
 def _skip_reason() -> str | None:

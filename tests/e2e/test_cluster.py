@@ -6,7 +6,6 @@ written to <workdir>/figures.json."""
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import shutil
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from stackkit.errors import LocalError
-from tests.e2e.conftest import ROOT, Cluster, Traffic
+from tests.e2e.conftest import ROOT, Cluster, Traffic, basic_auth, http
 
 pytestmark = pytest.mark.e2e
 FIGURES: dict[str, object] = {}
@@ -50,12 +49,8 @@ def zope(cluster: Cluster, instance: str, path: str, data: dict | None = None) -
     req = urllib.request.Request(url, data=body)
     if body is not None:
         req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
-    req.add_header("Authorization", "Basic " + base64.b64encode(f"admin:{cluster.password}".encode()).decode())
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.read().decode(errors="replace")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode(errors="replace")
+    req.add_header("Authorization", basic_auth(cluster.password))
+    return http(req, timeout=30)
 
 
 def up_under_traffic(cluster: Cluster, key: str):  # type: ignore[no-untyped-def]

@@ -9,7 +9,6 @@ Alone: pytest tests/e2e/test_cluster.py::test_converge tests/e2e/test_plone.py
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import time
@@ -19,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ROOT, Cluster, Traffic
+from tests.e2e.conftest import ROOT, Cluster, Traffic, basic_auth, http
 
 pytestmark = pytest.mark.e2e
 SITE = "Plone"
@@ -35,12 +34,8 @@ def request(url: str, *, host: str | None = None, data: dict | None = None, auth
     if host:
         req.add_header("Host", host)
     if auth:
-        req.add_header("Authorization", "Basic " + base64.b64encode(f"admin:{auth}".encode()).decode())
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, r.read().decode(errors="replace")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode(errors="replace")
+        req.add_header("Authorization", basic_auth(auth))
+    return http(req, timeout=60)
 
 
 @pytest.fixture(scope="module")
