@@ -6,6 +6,8 @@ Addresses derive from the resource name only, so adding an instance never change
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import ipaddress
 from dataclasses import dataclass, field
@@ -136,6 +138,25 @@ class RecordingMonitor(pm.MockMonitor):
         self.registrations: list[Registration] = []
         self.stack_urn = ""
         self.stack_outputs: dict[str, Any] = {}
+        # the SDK's mock monitor gives each executor thread an event loop of its own and never closes it (each holds
+        # a socket pair): kept here so that the run closes them (stackkit.plan.runtime.run_with_mocks)
+        self.thread_loops: set[asyncio.AbstractEventLoop] = set()
+
+    def _note_loop(self) -> None:
+        with contextlib.suppress(RuntimeError):      # a call that made none
+            self.thread_loops.add(asyncio.get_event_loop_policy().get_event_loop())
+
+    def Invoke(self, request: Any) -> Any:
+        try:
+            return super().Invoke(request)
+        finally:
+            self._note_loop()
+
+    def ReadResource(self, request: Any) -> Any:
+        try:
+            return super().ReadResource(request)
+        finally:
+            self._note_loop()
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn == self.stack_urn:
@@ -143,7 +164,10 @@ class RecordingMonitor(pm.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
+        try:
+            response = super().RegisterResource(request)
+        finally:
+            self._note_loop()
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn
             return response

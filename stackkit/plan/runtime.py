@@ -78,8 +78,13 @@ def run_with_mocks(program: Callable[[], None], mocks: Any, monitor: Any, *, pro
 
             _sync_await(run_pulumi_func(program_and_exports))
         finally:
+            # the monitor's executor threads end first; then every event loop the run made is closed
+            loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
             asyncio.set_event_loop(None)
+            for thread_loop in getattr(monitor, "thread_loops", ()):
+                if thread_loop is not loop:
+                    thread_loop.close()
 
 
 @contextlib.contextmanager
