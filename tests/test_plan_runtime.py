@@ -25,5 +25,60 @@ def test_no_other_module_uses_the_private_runtime() -> None:
     root = Path(runtime.__file__).resolve().parents[2]
     users = [p for d in ("stackkit", "benchmarks", "tests") for p in (root / d).rglob("*.py")
              if p != Path(runtime.__file__).resolve() and p != Path(__file__).resolve()
-             and any(n in p.read_text() for n in ("_sync_await", "reset_options", "run_pulumi_func"))]
+             and any(n in p.read_text() for n in ("_sync_await", "reset_options", "run_pulumi_func", "_get_stack_trace"))]
     assert users == []
+
+
+class _Traces:
+    """A recording monitor that also keeps the stack trace each registration carried."""
+
+    def __init__(self) -> None:
+        from stackkit.plan.mocks import RecordingMonitor, StackkitMocks
+
+        self.mocks = StackkitMocks("eu-west-1")
+        self.frames: dict[str, int] = {}
+        outer = self
+
+        class Monitor(RecordingMonitor):
+            def RegisterResource(self, request):  # type: ignore[no-untyped-def]
+                outer.frames[request.name] = len(request.stackTrace.frames)
+                return super().RegisterResource(request)
+        self.monitor = Monitor(self.mocks)
+
+
+def _nested(depth: int) -> None:
+    import pulumi
+
+    if depth:
+        _nested(depth - 1)
+        return
+    pulumi.Stash("deep", input="x")
+
+
+def test_a_plan_sends_no_stack_traces_and_the_sdk_gets_its_own_back() -> None:
+    """The offline plan skips the SDK's per-resource stack trace (the mock monitor drops it); the SDK's function is
+    back after the run, also after a run that failed."""
+    from pulumi.runtime import resource
+
+    original = resource._get_stack_trace
+    t = _Traces()
+    runtime.run_with_mocks(lambda: _nested(20), t.mocks, t.monitor, project="p", stack="s")
+    assert t.frames["deep"] == 0
+    assert resource._get_stack_trace is original
+
+    def failing() -> None:
+        raise ValueError("the program failed")
+    with pytest.raises(ValueError, match="the program failed"):
+        runtime.run_with_mocks(failing, t.mocks, t.monitor, project="p", stack="s")
+    assert resource._get_stack_trace is original
+
+
+def test_the_sdk_would_have_sent_one() -> None:
+    """What the test above relies on: outside the plan, the same registration carries the frames of its caller."""
+    import contextlib
+
+    t = _Traces()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(runtime, "no_stack_traces", contextlib.nullcontext)
+        runtime.run_with_mocks(lambda: _nested(20), t.mocks, t.monitor, project="p", stack="s")
+    assert t.frames["deep"] > 20

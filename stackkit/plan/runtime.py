@@ -59,7 +59,7 @@ def run_with_mocks(program: Callable[[], None], mocks: Any, monitor: Any, *, pro
     # generations are collected (the short-lived garbage of outputs and tasks). The SDK's state is left as it was (the
     # next run resets it): released and collected here, an asyncio event loop's finalizer failed in the tests
     # (unraisable ValueError "Invalid file descriptor: -1", tests/adversarial/test_secrets.py; cause not found).
-    with young_gc_only():
+    with young_gc_only(), no_stack_traces():
         settings.reset_options(project=project, stack=stack, preview=False)
         if config is not None:
             set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}, secret_keys or [])
@@ -85,6 +85,24 @@ def run_with_mocks(program: Callable[[], None], mocks: Any, monitor: Any, *, pro
             for thread_loop in getattr(monitor, "thread_loops", ()):
                 if thread_loop is not loop:
                     thread_loop.close()
+
+
+@contextlib.contextmanager
+def no_stack_traces() -> Iterator[None]:
+    """Inside, the SDK sends no stack trace with a registration. It takes one per resource (traceback.extract_stack
+    with every frame's source line, then a file URI per frame) for the engine's diagnostics; the mock monitor drops
+    it. With stackkit's components a resource is made about 25 frames deep: at 160 instances that was a tenth of a
+    plan (a bare program's resources, made at the top, cost the SDK almost nothing). Under the real engine the SDK
+    sends them as always."""
+    from pulumi.runtime import resource
+    from pulumi.runtime.proto import source_pb2
+
+    original = resource._get_stack_trace
+    resource._get_stack_trace = lambda: source_pb2.StackTrace()   # what the SDK sends when it finds no user frame
+    try:
+        yield
+    finally:
+        resource._get_stack_trace = original
 
 
 @contextlib.contextmanager
