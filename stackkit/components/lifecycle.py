@@ -103,8 +103,8 @@ class _Builder:
         self._connections: dict[str, pulumi.Output[remote.ConnectionArgs]] = {}
 
     def connection(self, name: str) -> pulumi.Output[remote.ConnectionArgs]:
-        """How SSH reaches `name`: one Output per instance, shared by all its commands (built per command, the SDK
-        joined its address, host key, key and proxy again for each: a fifth of a plan's Output work)."""
+        """How SSH reaches `name`: one Output per instance, shared by all its commands (the SDK joins its address, host
+        key, key and proxy once, not once per command)."""
         if name not in self._connections:
             user = self.loaded.config.stack.user
             inst = self.instances[name]
