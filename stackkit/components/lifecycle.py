@@ -100,26 +100,20 @@ class _Builder:
             for n, i in instances.items()}
         cfg = loaded.config
         self.private_key = pulumi.Output.secret(cfg.stack.ssh_private_key.get_secret_value())
-        self._connections: dict[str, pulumi.Output[remote.ConnectionArgs]] = {}
 
-    def connection(self, name: str) -> pulumi.Output[remote.ConnectionArgs]:
-        """How SSH reaches `name`: one Output per instance, shared by all its commands (the SDK joins its address, host
-        key, key and proxy once, not once per command)."""
-        if name not in self._connections:
-            user = self.loaded.config.stack.user
-            inst = self.instances[name]
-            jump = bastion(self.loaded.config, self.loaded.specs)
-            via = None if jump is None or is_public(self.loaded.config, self.loaded.specs, name) else self.instances[jump]
+    def connection(self, name: str) -> remote.ConnectionArgs:
+        return remote.ConnectionArgs(host=self.instances[name].address, user=self.loaded.config.stack.user,
+                                     private_key=self.private_key, dial_error_limit=60, per_dial_timeout=10,
+                                     host_key=self.instances[name].host_key, proxy=self.proxy(name))
 
-            def make(a: list[Any]) -> remote.ConnectionArgs:
-                proxy = None if via is None else remote.ProxyConnectionArgs(
-                    host=a[3], user=user, private_key=a[2], dial_error_limit=60, per_dial_timeout=10, host_key=a[4])
-                return remote.ConnectionArgs(host=a[0], user=user, private_key=a[2], dial_error_limit=60,
-                                             per_dial_timeout=10, host_key=a[1], proxy=proxy)
-            self._connections[name] = pulumi.Output.all(
-                inst.address, inst.host_key, self.private_key,
-                via.address if via is not None else None, via.host_key if via is not None else None).apply(make)
-        return self._connections[name]
+    def proxy(self, name: str) -> remote.ProxyConnectionArgs | None:
+        """A private instance (no public IP) is reached through the stack's bastion (stackkit.config.placement)."""
+        jump = bastion(self.loaded.config, self.loaded.specs)
+        if jump is None or is_public(self.loaded.config, self.loaded.specs, name):
+            return None
+        return remote.ProxyConnectionArgs(host=self.instances[jump].address, user=self.loaded.config.stack.user,
+                                          private_key=self.private_key, dial_error_limit=60, per_dial_timeout=10,
+                                          host_key=self.instances[jump].host_key)
 
     @staticmethod
     def _guarded(text: str, views: list[dict[str, Any]]) -> Any:
