@@ -101,18 +101,20 @@ def check_typed(plan: Plan) -> None:
         raise SystemExit(f"the typed bare program differs from the plan at {len(diff)} resources, e.g. {diff[:3]}")
 
 
-def timed(n: int, repeat: int) -> tuple[Plan, float]:
+def measure(n: int, repeat: int) -> tuple[Plan, list[tuple[float, float, float, float]]]:
+    """`repeat` rounds, each timing stackkit's evaluation and then the three bare programs back to back, so that a
+    slow spell of the machine falls on all four alike; a ratio is taken per round. The plan the bare programs
+    register comes from an untimed evaluation first (which also warms up the imports)."""
     sf = sized(n)
-    times = []
-    plan = None
+    plan = evaluate(sf)
+    rounds = []
     for _ in range(repeat):
-        plan = None    # the previous run's plan is not alive during this one
         gc.collect()   # as in bare()
         start = time.perf_counter()
-        plan = evaluate(sf)
-        times.append(time.perf_counter() - start)
-    assert plan is not None
-    return plan, statistics.median(times)
+        evaluate(sf)   # its plan is garbage at once, as in a real run
+        ours = time.perf_counter() - start
+        rounds.append((ours, bare(plan), bare(plan, graph=True), bare(plan, graph=True, typed=True)))
+    return plan, rounds
 
 
 def main() -> None:
@@ -120,22 +122,22 @@ def main() -> None:
     repeat = 1 if quick else 3
     rows = []
     for n in SIZES:
-        plan, seconds = timed(n, repeat)
+        plan, rounds = measure(n, repeat)
         if n == SIZES[0]:
             check_typed(plan)
-        bare_s = statistics.median(bare(plan) for _ in range(repeat))
-        graph_s = statistics.median(bare(plan, graph=True) for _ in range(repeat))
-        typed_s = statistics.median(bare(plan, graph=True, typed=True) for _ in range(repeat))
-        rows.append((n, len(plan.resources), command_input_bytes(plan), seconds, bare_s, graph_s, typed_s))
+        med = [statistics.median(r[i] for r in rounds) for i in range(4)]
+        ratios = [statistics.median(r[0] / r[i] for r in rounds) for i in (1, 2, 3)]
+        rows.append((n, len(plan.resources), command_input_bytes(plan), med, ratios))
         del plan
     print("| instances | resources | command input bytes | bytes / instance | evaluation (s) | bare program (s) | ratio "
           "| bare + parents and dependencies (s) | ratio | same, by the SDK classes (s) | ratio |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for n, res, b, s, bs, gs, ts in rows:
-        print(f"| {n} | {res} | {b:,} | {b // n:,} | {s:.2f} | {bs:.2f} | {s / bs:.2f} | {gs:.2f} | {s / gs:.2f} "
-              f"| {ts:.2f} | {s / ts:.2f} |")
-    by = {n: (b, s) for n, _, b, s, *_ in rows}
+    for n, res, b, (s, bs, gs, ts), (rb, rg, rt) in rows:
+        print(f"| {n} | {res} | {b:,} | {b // n:,} | {s:.2f} | {bs:.2f} | {rb:.2f} | {gs:.2f} | {rg:.2f} "
+              f"| {ts:.2f} | {rt:.2f} |")
+    by = {n: (b, m[0]) for n, _, b, m, _ in rows}
     print(f"\n400/40: bytes x{by[400][0] / by[40][0]:.2f} (linear: x10; limit x11), time x{by[400][1] / by[40][1]:.2f}")
+    print("(times: medians of the rounds; ratios: medians of the rounds' own ratios)")
 
 
 if __name__ == "__main__":
