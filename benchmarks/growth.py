@@ -89,13 +89,12 @@ def check_typed(plan: Plan) -> None:
 
     monitor = RecordingMonitor(StackkitMocks("eu-west-1"))
     bare(plan, graph=True, typed=True, monitor=monitor)
-    got = {r.name: (_unwrap(r.inputs), r.options["dependsOn"], r.parent.split("::")[-1]) for r in monitor.registrations
-           if r.custom}
-    want = {r.name: (r.secret_inputs, r.options["dependsOn"], r.parent.split("::")[-1]) for r in plan.resources
-            if r.custom}
-    # URNs differ (project and stack "bare"): compare dependencies by resource name
-    got = {k: (i, sorted(u.split("::")[-1] for u in d), p) for k, (i, d, p) in got.items()}
-    want = {k: (i, sorted(u.split("::")[-1] for u in d), p) for k, (i, d, p) in want.items()}
+
+    def shape(inputs: dict[str, Any], depends_on: list[str], parent: str) -> tuple[Any, ...]:
+        # URNs differ (project and stack "bare"): dependencies and parent by resource name
+        return inputs, sorted(u.split("::")[-1] for u in depends_on), parent.split("::")[-1]
+    got = {r.name: shape(_unwrap(r.inputs), r.options["dependsOn"], r.parent) for r in monitor.registrations if r.custom}
+    want = {r.name: shape(r.secret_inputs, r.options["dependsOn"], r.parent) for r in plan.resources if r.custom}
     diff = sorted(k for k in want if got.get(k) != want[k])
     if diff:
         raise SystemExit(f"the typed bare program differs from the plan at {len(diff)} resources, e.g. {diff[:3]}")

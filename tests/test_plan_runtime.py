@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from stackkit.errors import PlanError
 from stackkit.plan import runtime
+from stackkit.plan.mocks import RecordingMonitor, StackkitMocks
 
 
 def test_the_pinned_sdk_is_a_tested_one() -> None:
@@ -29,21 +32,16 @@ def test_no_other_module_uses_the_private_runtime() -> None:
     assert users == []
 
 
-class _Traces:
-    """A recording monitor that also keeps the stack trace each registration carried."""
+class _TraceMonitor(RecordingMonitor):
+    """A recording monitor that also keeps how many stack frames each registration carried."""
 
     def __init__(self) -> None:
-        from stackkit.plan.mocks import RecordingMonitor, StackkitMocks
-
-        self.mocks = StackkitMocks("eu-west-1")
+        super().__init__(StackkitMocks("eu-west-1"))
         self.frames: dict[str, int] = {}
-        outer = self
 
-        class Monitor(RecordingMonitor):
-            def RegisterResource(self, request):  # type: ignore[no-untyped-def]
-                outer.frames[request.name] = len(request.stackTrace.frames)
-                return super().RegisterResource(request)
-        self.monitor = Monitor(self.mocks)
+    def RegisterResource(self, request: Any) -> Any:
+        self.frames[request.name] = len(request.stackTrace.frames)
+        return super().RegisterResource(request)
 
 
 def _nested(depth: int) -> None:
@@ -61,15 +59,15 @@ def test_a_plan_sends_no_stack_traces_and_the_sdk_gets_its_own_back() -> None:
     from pulumi.runtime import resource
 
     original = resource._get_stack_trace
-    t = _Traces()
-    runtime.run_with_mocks(lambda: _nested(20), t.mocks, t.monitor, project="p", stack="s")
+    t = _TraceMonitor()
+    runtime.run_with_mocks(lambda: _nested(20), t.mocks, t, project="p", stack="s")
     assert t.frames["deep"] == 0
     assert resource._get_stack_trace is original
 
     def failing() -> None:
         raise ValueError("the program failed")
     with pytest.raises(ValueError, match="the program failed"):
-        runtime.run_with_mocks(failing, t.mocks, t.monitor, project="p", stack="s")
+        runtime.run_with_mocks(failing, t.mocks, t, project="p", stack="s")
     assert resource._get_stack_trace is original
 
 
@@ -77,8 +75,8 @@ def test_the_sdk_would_have_sent_one() -> None:
     """What the test above relies on: outside the plan, the same registration carries the frames of its caller."""
     import contextlib
 
-    t = _Traces()
+    t = _TraceMonitor()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(runtime, "no_stack_traces", contextlib.nullcontext)
-        runtime.run_with_mocks(lambda: _nested(20), t.mocks, t.monitor, project="p", stack="s")
+        runtime.run_with_mocks(lambda: _nested(20), t.mocks, t, project="p", stack="s")
     assert t.frames["deep"] > 20

@@ -57,8 +57,8 @@ def run_with_mocks(program: Callable[[], None], mocks: Any, monitor: Any, *, pro
     # generation grows by a quarter) would traverse all of it again and again while finding almost nothing: a third of
     # a 400-instance run (20-25 s -> 15 s), half of the bare SDK's (10 s -> 5 s). During the run only the young
     # generations are collected (the short-lived garbage of outputs and tasks). The SDK's state is left as it was (the
-    # next run resets it): released and collected here, an asyncio event loop's finalizer failed in the tests
-    # (unraisable ValueError "Invalid file descriptor: -1", tests/adversarial/test_secrets.py; cause not found).
+    # next run resets it). Every event loop the run made is closed at its end, the ones the mock monitor's executor
+    # threads made too (left to the garbage collector, their finalizers warned: "Invalid file descriptor: -1").
     with young_gc_only(), no_stack_traces():
         settings.reset_options(project=project, stack=stack, preview=False)
         if config is not None:
