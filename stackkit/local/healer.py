@@ -6,7 +6,8 @@ Every second it looks at the machine's systemd-nspawn: when it has died without 
 first) for CHECKS checks in a row (the alarm's evaluation periods, in seconds here), the machine boots again from its
 own tree (`Fleet.recover`): same address, host key, volumes and files, as a recovered EC2 instance keeps its id,
 private IP, Elastic IP and EBS volumes. It exits when the machine leaves the fleet or its healing is turned off.
-Each recovery is counted in the machine's fleet entry (`recoveries`) and logged to <WORKDIR>/<MACHINE>.healer.log.
+Each recovery is counted in the machine's fleet entry (`recoveries`, by `Fleet.recover`) and logged to
+<WORKDIR>/<MACHINE>.healer.log.
 """
 
 from __future__ import annotations
@@ -38,8 +39,6 @@ def watch(fleet: Fleet, name: str) -> int:
             except LocalError as exc:
                 print(f"{time.strftime('%FT%T')} {name}: recovery failed, trying again: {exc}", flush=True)
             else:
-                entry = fleet._state().get(name) or {}
-                fleet._record(name, {**entry, "recoveries": int(entry.get("recoveries") or 0) + 1})
                 print(f"{time.strftime('%FT%T')} {name}: recovered (pid {pid} had died) in "
                       f"{time.monotonic() - t0:.1f} s", flush=True)
             misses = 0

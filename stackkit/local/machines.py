@@ -2,13 +2,19 @@
 address on a private bridge, package access through the host (NAT). The recipe: docs/local.md.
 
 A Fleet keeps its state in `<workdir>/fleet.json` (machines, addresses, pids), so a later process finds the machines
-an earlier one booted. Volumes are directories under `<workdir>/volumes/`, bound into every machine at
+an earlier one booted. Several processes change it at once (the runner, each machine's healer, the schedule and the
+scaler): every change is a read, change and write under `<workdir>/fleet.lock` (flock), and the file is replaced
+whole (rename), so a reader never sees a half-written file and no writer loses another's change.
+
+Volumes are directories under `<workdir>/volumes/`, bound into every machine at
 /mnt/stackkit-volumes; the runner "attaches" one by linking /etc/stackkit/local-devices/<device> to it, and the
 lifecycle's sk_mount bind-mounts it at the layer's mount point. They outlive the machines.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import ipaddress
 import json
 import os
@@ -18,6 +24,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,20 +187,33 @@ class Fleet:
             return {}
         return json.loads(self.state_file.read_text())
 
-    def _save(self, state: dict[str, dict]) -> None:
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[dict[str, dict]]:
+        """The fleet's state for one read, change and write: this process's threads (machines boot in parallel) and
+        the other processes (healers, schedule, scaler) wait for each other; the state yielded is saved on exit."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.state_file.write_text(json.dumps(state, indent=1, sort_keys=True))
+        with _STATE_LOCK, open(self.workdir / "fleet.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            state = self._state()
+            yield state
+            tmp = self.state_file.with_name(f".fleet.json.{os.getpid()}.{threading.get_ident()}")
+            tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
+            tmp.replace(self.state_file)
 
     def _record(self, name: str, entry: dict | None) -> None:
-        """Set (or, with None, remove) one machine's entry: machines boot in parallel threads (the local cloud's
-        provider), so read, change and write under one lock."""
-        with _STATE_LOCK:
-            state = self._state()
+        """Set (or, with None, remove) one machine's entry."""
+        with self._locked() as state:
             if entry is None:
                 state.pop(name, None)
             else:
                 state[name] = entry
-            self._save(state)
+
+    def _merge(self, name: str, **values: object) -> dict | None:
+        """Change some values of one machine's entry (nothing when the machine is gone); its entry after."""
+        with self._locked() as state:
+            if name in state:
+                state[name] = {**state[name], **values}
+            return state.get(name)
 
     def boot(self, name: str, address: str, timeout: float = 90, hostname: str | None = None,
              authorized_key: str | None = None, host_key: HostKey | None = None) -> MachineStatus:
@@ -229,7 +249,8 @@ class Fleet:
         uid = int(_run("chroot", str(tree), "id", "-u", "admin").stdout)
         for p in (ssh_dir, ssh_dir / "authorized_keys"):
             os.chown(p, uid, uid)
-        return self._start(name, {"address": address, "host_key": host_key.public}, timeout)
+        self._record(name, {"address": address, "host_key": host_key.public})   # a new machine: a new entry
+        return self._start(name, self._state()[name], timeout)
 
     def _start(self, name: str, entry: dict, timeout: float) -> MachineStatus:
         """Run systemd-nspawn on the machine's tree as it is, and wait for its SSH (with its pinned host key)."""
@@ -242,7 +263,7 @@ class Fleet:
              f"--network-bridge={self.bridge}", f"--bind={volumes}:/mnt/stackkit-volumes", "--resolv-conf=off"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
         # started: when it last booted, as EC2's LaunchTime (the scaling function stops the newest first)
-        self._record(name, {**entry, "pid": proc.pid, "started": time.time()})
+        self._merge(name, pid=proc.pid, started=time.time())
         state = self._state()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -294,8 +315,13 @@ class Fleet:
 
     def recover(self, name: str, timeout: float = 90) -> MachineStatus:
         """The local EC2 recover action: the machine whose systemd-nspawn died boots again from its own tree, as it
-        was: same address, host key, volumes and files (nothing is copied from the base tree)."""
-        return self.start(name, timeout)
+        was: same address, host key, volumes and files (nothing is copied from the base tree). Counted in its entry
+        (`recoveries`)."""
+        status = self.start(name, timeout)
+        with self._locked() as state:
+            if name in state:
+                state[name] = {**state[name], "recoveries": int(state[name].get("recoveries") or 0) + 1}
+        return status
 
     def start(self, name: str, timeout: float = 90) -> MachineStatus:
         """EC2 StartInstances on this host: a stopped machine boots again from its own tree, as it was (same address,
@@ -326,19 +352,11 @@ class Fleet:
         elif not on and _alive(healer):
             os.kill(healer, signal.SIGTERM)
             healer = 0
-        with _STATE_LOCK:
-            state = self._state()
-            if name in state:
-                state[name] = {**state[name], "heal": on, "healer": healer if on else 0}
-                self._save(state)
+        self._merge(name, heal=on, healer=healer if on else 0)
 
     def tag(self, name: str, **values: object) -> None:
         """Keep values in the machine's fleet entry, as EC2 keeps an instance's tags (the scaler's scaled_at)."""
-        with _STATE_LOCK:
-            state = self._state()
-            if name in state:
-                state[name] = {**state[name], **values}
-                self._save(state)
+        self._merge(name, **values)
 
     def stop(self, name: str, timeout: float = 30) -> None:
         """EC2 StopInstances on this host: an orderly shutdown of the machine (systemd-nspawn's SIGTERM powers it
@@ -349,7 +367,7 @@ class Fleet:
             return
         pid = entry["pid"]
         # stopped on purpose first (pid 0), then killed: a healer never takes a deliberate stop for a failure
-        self._record(name, {**entry, "pid": 0})
+        self._merge(name, pid=0)
         if _alive(pid):
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout
@@ -357,7 +375,7 @@ class Fleet:
                 time.sleep(0.5)
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
-        self._record(name, {**entry, "pid": 0})
+        self._merge(name, pid=0)
 
     def destroy(self, name: str) -> None:
         self.heal(name, False)
