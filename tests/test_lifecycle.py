@@ -13,7 +13,7 @@ from stackkit.config.stackfile import StackFile
 from stackkit.lifecycle.rules import commands, steps
 from stackkit.lifecycle.scenarios import APP_SCENARIOS, SCENARIOS
 from stackkit.lifecycle.script import RUN_JOB
-from stackkit.plan.evaluate import Plan, evaluate
+from stackkit.plan.evaluate import Plan, Resource, evaluate
 from tests.conftest import ROOT
 
 
@@ -105,12 +105,25 @@ def _deps(plan: Plan, name: str) -> set[str]:
     return {by[u].name for u in plan.named(name, "command:remote:Command").dependencies if u in by} if name.count("-") else set()
 
 
+def _upstream(plan: Plan, resource: Resource) -> set[str]:
+    """The names of every resource `resource` waits on through dependsOn, directly or not."""
+    by, seen, todo = plan.by_urn(), set(), list(resource.options["dependsOn"])
+    while todo:
+        urn = todo.pop()
+        if urn not in seen:
+            seen.add(urn)
+            todo.extend(by[urn].options["dependsOn"])
+    return {by[u].name for u in seen}
+
+
 def test_dependency_edges(base: Plan) -> None:
     barrier = base.named("plone-production-members-ready")
     by = base.by_urn()
-    waited = {by[u].name for u in barrier.options["dependsOn"]}
     members = ["app1", "app2", "app3", "app4", "app5", "db1", "web1", "web2"]
-    assert waited >= {f"{i}-setup" for i in members} | {f"app{n}-deploy-site" for n in range(1, 6)}
+    deploys = {f"app{n}-deploy-site" for n in range(1, 6)}
+    assert _upstream(base, barrier) >= {f"{i}-setup" for i in members} | deploys
+    # directly: every setup, and each app's last rolling batch only (app3: it waits on the earlier batches)
+    assert {by[u].name for u in barrier.options["dependsOn"]} == {f"{i}-setup" for i in members} | {"app3-deploy-site"}
     for i in members:
         cfg = base.named(f"{i}-configure", "command:remote:Command")
         assert barrier.urn in cfg.options["dependsOn"]

@@ -221,6 +221,7 @@ class _Builder:
                 triggers=[inst.ec2.id, cfg.instances[name].setup_nonce], depends_on=after_wake(name, [libraries[name]]))
 
         deploys: dict[tuple[str, str], remote.Command] = {}
+        last_batches: list[pulumi.Resource] = []
         for app, app_batches in batches.items():
             previous: list[pulumi.Resource] = []
             for k, batch in enumerate(app_batches):
@@ -238,10 +239,14 @@ class _Builder:
                     deploys[(name, app)] = cmd
                     current.append(cmd)
                 previous = current
+            last_batches += previous
 
+        # after every setup and every deploy: each app's last batch waits on all of its earlier batches, so the
+        # barrier names only those (the SDK walks the upstream of every declared edge to check for cycles, and a
+        # deploy's upstream holds every earlier batch: one edge per deploy made this quadratic in the stack)
         barrier = pulumi.Stash(f"{cfg.stack.name}-members-ready", input=sorted(self.instances),
                                opts=pulumi.ResourceOptions(parent=self.stack,
-                                                           depends_on=[*setup.values(), *deploys.values()]))
+                                                           depends_on=[*setup.values(), *last_batches]))
 
         configure: dict[str, remote.Command] = {}
         shutdown: dict[str, remote.Command] = {}
