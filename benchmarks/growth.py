@@ -25,6 +25,7 @@ from stackkit.plan.evaluate import Plan, evaluate
 from stackkit.plan.mocks import RecordingMonitor, StackkitMocks
 
 SIZES = (10, 40, 160, 400)
+BUDGET = 10.0    # seconds of rounds per size at least (3 rounds at least): 10 instances get about 10 rounds
 
 
 def typed_class(token: str) -> tuple[type, dict[str, str]] | None:
@@ -100,14 +101,17 @@ def check_typed(plan: Plan) -> None:
         raise SystemExit(f"the typed bare program differs from the plan at {len(diff)} resources, e.g. {diff[:3]}")
 
 
-def measure(n: int, repeat: int) -> tuple[Plan, list[tuple[float, float, float, float]]]:
-    """`repeat` rounds, each timing stackkit's evaluation and then the three bare programs back to back, so that a
-    slow spell of the machine falls on all four alike; a ratio is taken per round. The plan the bare programs
-    register comes from an untimed evaluation first (which also warms up the imports)."""
+def measure(n: int, repeat: int, budget: float = 0.0) -> tuple[Plan, list[tuple[float, float, float, float]]]:
+    """At least `repeat` rounds, and more while they fit in `budget` seconds (a small plan takes a fraction of a
+    second, where one slow spell of the machine would be the whole figure). Each round times stackkit's evaluation
+    and then the three bare programs back to back, so that a slow spell falls on all four alike; a ratio is taken per
+    round. The plan the bare programs register comes from an untimed evaluation first (which also warms up the
+    imports)."""
     sf = sized(n)
     plan = evaluate(sf)
-    rounds = []
-    for _ in range(repeat):
+    rounds: list[tuple[float, float, float, float]] = []
+    t0 = time.perf_counter()
+    while len(rounds) < repeat or (time.perf_counter() - t0) * (len(rounds) + 1) / len(rounds) <= budget:
         gc.collect()   # as in bare()
         start = time.perf_counter()
         evaluate(sf)   # its plan is garbage at once, as in a real run
@@ -118,23 +122,23 @@ def measure(n: int, repeat: int) -> tuple[Plan, list[tuple[float, float, float, 
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    repeat = 1 if quick else 3
+    repeat, budget = (1, 0.0) if quick else (3, BUDGET)
     rows = []
     for n in SIZES:
-        plan, rounds = measure(n, repeat)
+        plan, rounds = measure(n, repeat, budget)
         if n == SIZES[0]:
             check_typed(plan)
         med = [statistics.median(r[i] for r in rounds) for i in range(4)]
         ratios = [statistics.median(r[0] / r[i] for r in rounds) for i in (1, 2, 3)]
-        rows.append((n, len(plan.resources), command_input_bytes(plan), med, ratios))
+        rows.append((n, len(plan.resources), command_input_bytes(plan), med, ratios, len(rounds)))
         del plan
-    print("| instances | resources | command input bytes | bytes / instance | evaluation (s) | bare program (s) | ratio "
-          "| bare + parents and dependencies (s) | ratio | same, by the SDK classes (s) | ratio |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for n, res, b, (s, bs, gs, ts), (rb, rg, rt) in rows:
-        print(f"| {n} | {res} | {b:,} | {b // n:,} | {s:.2f} | {bs:.2f} | {rb:.2f} | {gs:.2f} | {rg:.2f} "
+    print("| instances | resources | command input bytes | bytes / instance | rounds | evaluation (s) | bare program (s) "
+          "| ratio | bare + parents and dependencies (s) | ratio | same, by the SDK classes (s) | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for n, res, b, (s, bs, gs, ts), (rb, rg, rt), k in rows:
+        print(f"| {n} | {res} | {b:,} | {b // n:,} | {k} | {s:.2f} | {bs:.2f} | {rb:.2f} | {gs:.2f} | {rg:.2f} "
               f"| {ts:.2f} | {rt:.2f} |")
-    by = {n: (b, m[0]) for n, _, b, m, _ in rows}
+    by = {n: (b, m[0]) for n, _, b, m, _, _ in rows}
     print(f"\n400/40: bytes x{by[400][0] / by[40][0]:.2f} (linear: x10; limit x11), time x{by[400][1] / by[40][1]:.2f}")
     print("(times: medians of the rounds; ratios: medians of the rounds' own ratios)")
 
