@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from stackkit.cluster.hostkeys import HostKey, cloud_config, derive, from_cloud_config
+from stackkit.cluster.hostkeys import HostKey, cloud_config, derive, from_cloud_config, hostname_of
 from stackkit.config.stackfile import StackFile
 from stackkit.lifecycle.rules import steps
 from stackkit.plan.evaluate import Plan, Resource, evaluate
@@ -69,6 +69,14 @@ def test_the_cloud_config_installs_only_the_derived_key() -> None:
     assert doc == {"hostname": "app1", "preserve_hostname": False, "ssh_deletekeys": True, "ssh_genkeytypes": [],
                    "ssh_keys": {"ed25519_private": key.private, "ed25519_public": key.public}}
     assert from_cloud_config(text) == key
+    assert hostname_of(text) == "app1"      # what the local cloud names the machine, as cloud-init does
+
+
+@pytest.mark.parametrize(("text", "hostname"), [(None, None), ("", None), ("#!/bin/sh\nhostname app1\n", None),
+                                                ("#cloud-config\nssh_deletekeys: true\n", None),
+                                                ("#cloud-config\nhostname: web-2\n", "web-2")])
+def test_the_hostname_of_user_data(text: str | None, hostname: str | None) -> None:
+    assert hostname_of(text) == hostname
 
 
 @pytest.mark.parametrize("text", [None, "", "#!/bin/sh\necho hi\n", "#cloud-config\nhostname: app1\n",

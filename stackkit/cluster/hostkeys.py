@@ -87,6 +87,15 @@ def cloud_config(hostname: str, key: HostKey) -> str:
     return f"{CLOUD_CONFIG}\n{out.getvalue()}"
 
 
+def hostname_of(user_data: str | None) -> str | None:
+    """The hostname a cloud-config sets (cloud-init's cc_set_hostname), or None when it sets none."""
+    if not user_data or not user_data.startswith(CLOUD_CONFIG):
+        return None
+    doc = YAML(typ="safe").load(user_data)
+    name = doc.get("hostname") if isinstance(doc, dict) else None
+    return str(name) if name else None
+
+
 def from_cloud_config(user_data: str | None) -> HostKey | None:
     """The host key a cloud-config installs (read as cloud-init reads it: YAML), or None when it installs none."""
     if not user_data or not user_data.startswith(CLOUD_CONFIG):

@@ -92,6 +92,21 @@ sk_device() {
   sk_die "volume $hint ($volume_id) is not attached after 120 s; check the instance's volume attachments"
 }
 
+# sk_resolvable NAME [HOSTS_FILE]: the instance's hostname NAME resolves. EC2's DNS knows only the ip-... name, and
+# cloud-init leaves /etc/hosts alone by default: sudo and the daemons look the hostname up (sudo says "unable to
+# resolve host" on every call). NAME goes on the 127.0.1.1 line (Debian's convention) unless a line has it already.
+sk_resolvable() {
+  local name=$1 hosts=${2:-/etc/hosts} tmp
+  if awk -v n="$name" '$1 !~ /^#/ { for (i = 2; i <= NF; i++) if ($i == n) found = 1 } END { exit !found }' "$hosts"; then
+    return 0
+  fi
+  tmp=$(mktemp)
+  awk '$1 != "127.0.1.1"' "$hosts" > "$tmp"
+  printf '127.0.1.1 %s\n' "$name" >> "$tmp"
+  cat "$tmp" > "$hosts"     # in place: a container's /etc/hosts may be a bind mount
+  rm -f "$tmp"
+}
+
 # sk_mount HINT MOUNT_POINT FS [VOLUME_ID]: format the volume if it is blank (never otherwise), mount it, persist it.
 sk_mount() {
   local hint=$1 mnt=$2 fs=$3 volume_id=${4:-} dev

@@ -145,7 +145,8 @@ def _generic_setup(job: dict[str, Any], specs: dict[str, dict[str, Any]]) -> str
     host = q(job["view"]["instance"]["hostname"])
     out = ["  sk_log \"waiting for cloud-init\"",
            "  if command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null || true; fi",
-           f"  hostnamectl set-hostname {host} 2>/dev/null || hostname {host}"]
+           f"  hostnamectl set-hostname {host} 2>/dev/null || hostname {host}",
+           f"  sk_resolvable {host}"]
     if packages:
         out.append("  sk_packages " + " ".join(q(p) for p in packages))
     for u in users.values():

@@ -232,7 +232,8 @@ class Fleet:
         _run("cp", "-a", "--reflink=auto", str(base), str(tree), timeout=600)
         host = hostname or name
         (tree / "etc/hostname").write_text(f"{host}\n")
-        (tree / "etc/hosts").write_text(f"127.0.0.1 localhost\n{address} {host}\n")
+        # as a cloud image's (cloud-init leaves it alone by default): the hostname is not in it, setup makes it resolve
+        (tree / "etc/hosts").write_text("127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n")
         net = tree / "etc/systemd/network/10-host0.network"
         net.parent.mkdir(parents=True, exist_ok=True)
         net.write_text(f"[Match]\nName=host0\n\n[Network]\nAddress={address}/{self.subnet.prefixlen}\n"

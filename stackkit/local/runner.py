@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from stackkit.cluster.hostkeys import from_cloud_config
+from stackkit.cluster.hostkeys import from_cloud_config, hostname_of
 from stackkit.config.stackfile import StackFile, read_stack_file
 from stackkit.errors import LocalError
 from stackkit.lifecycle.rules import Step, steps
@@ -51,7 +51,7 @@ class FleetLike(Protocol):
     public_key: str
     private_key: str
 
-    def boot(self, name: str, address: str, *, host_key: Any = None) -> Any: ...
+    def boot(self, name: str, address: str, *, hostname: str | None = None, host_key: Any = None) -> Any: ...
     def stop(self, name: str) -> None: ...
     def destroy(self, name: str) -> None: ...
     def tree(self, name: str) -> Path: ...
@@ -210,8 +210,10 @@ class Runner:
             # engine creates it with the old inputs of an ignored property), as its connections' pin expects
             old = state.resources.get(r.urn)
             first = old if old is not None and "userData" in r.options.get("ignoreChanges", []) else r
-            self.fleet.boot(machine, state.addresses[machine],
-                            host_key=from_cloud_config(first.secret_inputs.get("userData")))
+            user_data = first.secret_inputs.get("userData")
+            # as cloud-init: the hostname and the host key of its user data
+            self.fleet.boot(machine, state.addresses[machine], hostname=hostname_of(user_data),
+                            host_key=from_cloud_config(user_data))
             state.machines[r.name] = machine
         elif step.phase == "delete":
             table = state.retiring if step.op == "replace" else state.machines

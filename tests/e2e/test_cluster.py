@@ -101,6 +101,10 @@ def test_machines_are_what_the_layers_say(cluster: Cluster) -> None:
     assert db.socket(f"tcp://{db_ip}:8100").is_listening and not db.socket("tcp://0.0.0.0:8100").is_listening
     assert db.file("/var/lib/zeoserver/filestorage/Data.fs").user == "zeo"
     assert db.service("stackkit-backup.timer").is_enabled and db.service("stackkit-pack.timer").is_enabled
+    for i in ("web1", "app1", "app2", "db1"):
+        # the hostname of its user data, made resolvable by setup (sk_resolvable): sudo no longer warns on every call
+        r = cluster.sh(i, 'hostname; getent hosts "$(hostname)" | wc -l')
+        assert r.stdout.split() == [i, "1"] and "unable to resolve host" not in r.stderr, (i, r)
 
 
 def test_an_object_written_through_one_client_is_read_through_the_other(cluster: Cluster) -> None:
