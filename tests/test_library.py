@@ -75,6 +75,25 @@ def test_the_host_renders_exactly_the_plans_script(plans: dict[str, Plan], tmp_p
         assert digest(path.read_text()) == p["expect"]
 
 
+def test_the_host_renders_the_users_step_from_its_view(stack_files: dict, tmp_path: Path) -> None:
+    """The users step's job is its users view: the host renders the plan's script from it with the runtime of the
+    library (users.py and users.sh are in it), and refuses a view that is not the one the plan rendered."""
+    from stackkit.lifecycle.scenarios import ALICE
+    from stackkit.plan.evaluate import evaluate
+
+    plan = evaluate(stack_files["production"].with_change({"users.alice": ALICE}))
+    r = plan.named("web1-users", COMMAND)
+    p = bundle.payload(r.secret_inputs["stdin"])
+    store = _store(tmp_path, _library(plan, "web1"))
+    assert (store / p["runtime"]).exists()
+    (tmp_path / "run").mkdir()
+    path = host.prepare(p, tmp_path / "run", store)
+    assert path.read_text() == bundle.rendered(r.secret_inputs["stdin"]) and "sk_users alice 1" in path.read_text()
+    p["users"]["view"]["users"]["alice"]["sudo"] = False
+    with pytest.raises(SystemExit):
+        host.prepare(p, tmp_path / "run", store)
+
+
 def test_the_host_refuses_a_file_that_is_not_the_plans(plans: dict[str, Plan], tmp_path: Path) -> None:
     plan = plans["production"]
     r = next(r for r in _commands(plan) if r.name == "web1-configure")

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from stackkit.config.stackfile import StackFile
+from stackkit.lifecycle import bundle
 from stackkit.lifecycle.rules import commands, steps
 from stackkit.lifecycle.scenarios import ALICE, BOB, USERS_SCENARIOS
+from stackkit.lifecycle.script import RUN_JOB, digest
 from stackkit.plan.evaluate import Plan, evaluate
 from tests.conftest import bundles
 
@@ -57,12 +59,27 @@ def test_users_are_in_no_other_command(prod: StackFile, plans: dict[str, Plan]) 
     assert "alice" not in app1 and BOB["ssh_public_key"] in app1
     assert "  sk_users alice 1 bob 0\n" in web1 and "  sk_users bob 0\n" in app1
     cmd = with_users.named("web1-users", "command:remote:Command")
-    assert cmd.secret_inputs["create"] == "sudo -n bash -s users"
-    assert cmd.secret_inputs["delete"] == "sudo -n bash -s lock_users"
+    assert cmd.secret_inputs["create"] == RUN_JOB.format(event="users")
+    assert cmd.secret_inputs["delete"] == RUN_JOB.format(event="lock_users")
     by = with_users.by_urn()
     waits = {by[u].name for u in cmd.options["dependsOn"]}
-    assert "web1-setup" in waits and not {w for w in waits if "deploy" in w or "configure" in w or "ready" in w}
+    assert {"web1-setup", "web1-library"} <= waits
+    assert not {w for w in waits if "deploy" in w or "configure" in w or "ready" in w}
     assert cmd.options["deletedWith"] == with_users.named("web1", "aws:ec2/instance:Instance").urn
+
+
+def test_the_users_step_carries_its_view_not_its_script(prod: StackFile) -> None:
+    """As every other command: the users and their keys as data, the digest of the script the plan rendered, and the
+    runtime that renders it again on the instance (the prelude and users.sh travel once, in the library)."""
+    plan = evaluate(_with(prod, {"users.alice": ALICE, "users.bob": BOB}))
+    cmd = plan.named("web1-users", "command:remote:Command")
+    text = cmd.secret_inputs["stdin"]
+    p = bundle.payload(text)
+    assert set(p) == {"expect", "users", "runtime"} and p["users"]["instance"] == "web1"
+    assert sorted(p["users"]["view"]["users"]) == ["alice", "bob"]
+    assert p["users"]["view"]["users"]["alice"]["ssh_public_key"] == ALICE["ssh_public_key"]
+    assert "sk_users" not in text and "sk_log" not in text and len(text) < 2000, len(text)
+    assert digest(bundle.rendered(text)) == p["expect"]
 
 
 def test_the_users_bundle_is_valid_bash(prod: StackFile, tmp_path: Path) -> None:

@@ -40,10 +40,9 @@ from stackkit.components.wake import Wake, digest
 from stackkit.config.load import Loaded
 from stackkit.config.load_based import gate_payload
 from stackkit.config.placement import bastion, is_public
-from stackkit.lifecycle.bundle import event_layers, files, library
+from stackkit.lifecycle.bundle import event_layers, files, library, users_stdin
 from stackkit.lifecycle.bundle import stdin as command_stdin
-from stackkit.lifecycle.script import RUN, RUN_JOB, UPLOAD
-from stackkit.lifecycle.users import users_bundle
+from stackkit.lifecycle.script import RUN_JOB, UPLOAD
 
 SECRET_OUTPUTS = ["stdout", "stderr"]
 
@@ -200,7 +199,7 @@ class _Builder:
             def shutdown_views(f: dict, d: dict, name: str = name) -> dict[str, Any]:
                 return {"shutdown": view(loaded, name, "shutdown", f, d)}
             shutdown_in[name] = self._stdin(name, [name], shutdown_views)
-        users_in = {name: users_bundle(name, uv) for name in self.instances if (uv := users_view(loaded, name))["users"]}
+        users_in = {name: users_stdin(name, uv) for name in self.instances if (uv := users_view(loaded, name))["users"]}
         paths = {name: self.library_path(name) for name in self.instances}
         wake = self._wakes({n: [Path(paths[n]).name, setup_in[n], *[v for (i, _), v in sorted(deploy_in.items()) if i == n],
                                 configure_in[n], shutdown_in[n], users_in.get(n), cfg.instances[n].setup_nonce,
@@ -264,8 +263,8 @@ class _Builder:
         users: dict[str, remote.Command] = {}
         for name, stdin in users_in.items():
             users[name] = self.command(
-                name, "users", create=RUN.format(event="users"), delete=RUN.format(event="lock_users"),
-                stdin=stdin, triggers=[self.instances[name].ec2.id], depends_on=[setup[name]])
+                name, "users", create=RUN_JOB.format(event="users"), delete=RUN_JOB.format(event="lock_users"),
+                stdin=stdin, triggers=[self.instances[name].ec2.id], depends_on=[setup[name], libraries[name]])
         for name, w in wake.items():
             # after its own scripts and after every setup and deploy of the stack (the barrier): a woken instance
             # keeps serving until the last rolling batch is done (settled earlier, the 24/7 instances' deploys would

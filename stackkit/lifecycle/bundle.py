@@ -35,6 +35,7 @@ from stackkit.config.load import Loaded
 from stackkit.lifecycle import refs
 from stackkit.lifecycle import script as _script
 from stackkit.lifecycle.script import digest, spec_name
+from stackkit.lifecycle.users import users_bundle
 from stackkit.paths import LAYERS_DIR, ROOT
 
 PACKAGE = Path(__file__).resolve().parent.parent           # stackkit/
@@ -45,8 +46,8 @@ LIBRARY_DIR = ROOT / ".stackkit/library"                  # the uploads, as the 
 # the runtime's files: this package's host-side modules, then jinja2 and markupsafe as installed here (pure Python:
 # markupsafe falls back to its _native module), so the host renders with exactly the plan's jinja2
 RUNTIME_FILES = ("__init__.py", "errors.py", "paths.py", "lifecycle/__init__.py", "lifecycle/script.py",
-                 "lifecycle/render.py", "lifecycle/host.py", "lifecycle/prelude.sh", "cluster/__init__.py",
-                 "cluster/opsworks.py")
+                 "lifecycle/render.py", "lifecycle/host.py", "lifecycle/prelude.sh", "lifecycle/users.py",
+                 "lifecycle/users.sh", "cluster/__init__.py", "cluster/opsworks.py")
 
 BOOT_FILE = PACKAGE / "lifecycle/boot.py"
 
@@ -242,14 +243,22 @@ def stdin(loaded: Loaded, instance: str, views: dict[str, dict[str, Any]], app: 
     return json.dumps(payload, sort_keys=True, separators=(",", ":")) + "\n"
 
 
+def users_stdin(instance: str, view: dict[str, Any]) -> str:
+    """The users step's stdin: its users view (stackkit.cluster.state.users_view) and the digest of the script the plan
+    renders from it (stackkit.lifecycle.users), which the runtime in the instance's library renders again."""
+    payload = {"expect": digest(users_bundle(instance, view)), "users": {"instance": instance, "view": view},
+               "runtime": _remember(runtime())}
+    return json.dumps(payload, sort_keys=True, separators=(",", ":")) + "\n"
+
+
 def payload(text: str) -> dict[str, Any]:
-    """The payload of a command's stdin (written by `stdin` above)."""
+    """The payload of a command's stdin (written by `stdin` or `users_stdin` above)."""
     out: dict[str, Any] = json.loads(text)
     return out
 
 
 def is_job(text: str) -> bool:
-    """A lifecycle command's stdin (a job), not the users step's (a script)."""
+    """A command's stdin as stackkit writes it (a payload for the library's runtime)."""
     return text.startswith('{"expect":')
 
 
@@ -261,10 +270,12 @@ def spec_of(p: dict[str, Any], layer: str) -> dict[str, Any]:
 
 
 def rendered(text: str) -> str:
-    """The script a command's stdin makes the host run; a users command's stdin is its script already."""
+    """The script a command's stdin makes the host run."""
     if not is_job(text):
         return text
     p = payload(text)
+    if "users" in p:
+        return users_bundle(p["users"]["instance"], p["users"]["view"])
     return _script.script(p["job"], {la: spec_of(p, la) for la in _script.layers_of(p["job"])}, LAYERS_DIR)
 
 
@@ -273,6 +284,8 @@ def staged_files(text: str) -> dict[str, str]:
     if not is_job(text):
         return {}
     p = payload(text)
+    if "users" in p:
+        return {}
     specs = {la: spec_of(p, la) for la in _script.layers_of(p["job"])}
     return {dest: content for e, _ in p["job"]["events"]
             for _, _, dest, _, content in _script.staged(p["job"], specs, e, LAYERS_DIR)}

@@ -20,6 +20,7 @@ from typing import Any
 from stackkit.errors import TemplateError
 from stackkit.lifecycle.script import STORE as script_store
 from stackkit.lifecycle.script import digest, layers_of, script, spec_name
+from stackkit.lifecycle.users import users_bundle
 
 STORE = Path(script_store)             # the scripts' folders go beside it, in run/
 
@@ -38,8 +39,10 @@ def _stored(store: Path, name: str, d: str) -> Path:
 
 
 def prepare(payload: dict[str, Any], folder: Path, store: Path = STORE) -> Path:
-    """Write the job's script into `folder` (its files copied from `store` under layers/), checked against the plan's
-    digest; return its path."""
+    """Write the job's script into `folder` (its files copied from `store` under layers/; the users step's from its
+    view alone), checked against the plan's digest; return its path."""
+    if "users" in payload:
+        return _checked(payload, folder, users_bundle(payload["users"]["instance"], payload["users"]["view"]))
     layers = folder / "layers"
     job = payload["job"]
     events = [e for e, _ in job["events"]]
@@ -56,6 +59,11 @@ def prepare(payload: dict[str, Any], folder: Path, store: Path = STORE) -> Path:
         text = script(job, specs, layers)
     except TemplateError as exc:
         _die(str(exc))
+    return _checked(payload, folder, text)
+
+
+def _checked(payload: dict[str, Any], folder: Path, text: str) -> Path:
+    """The script written into `folder`, if it is byte for byte the one the plan rendered."""
     if digest(text) != payload["expect"]:
         _die(f"the script rendered here ({digest(text)}) is not the one the plan rendered ({payload['expect']}): "
              "the runtime or a file differs from the plan's; run the update again")
@@ -68,7 +76,8 @@ def prepare(payload: dict[str, Any], folder: Path, store: Path = STORE) -> Path:
 def main(payload: dict[str, Any], argv: list[str], store: str | Path = STORE) -> None:
     runs = Path(store).parent / "run"
     runs.mkdir(mode=0o700, parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f"{payload['job']['view']['event']}-", dir=runs))
+    event = "users" if "users" in payload else payload["job"]["view"]["event"]
+    folder = Path(tempfile.mkdtemp(prefix=f"{event}-", dir=runs))
     try:
         path = prepare(payload, folder, Path(store))
         sys.stdout.flush()

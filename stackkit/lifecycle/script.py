@@ -33,16 +33,15 @@ STAGED = f"{STATE_DIR}/staged"
 STORE = "/etc/stackkit/lib"            # the instance's library store (stackkit.lifecycle.boot has the same literal)
 UPLOAD = ".stackkit-library.zip"       # the library upload, in the SSH user's home (stackkit.lifecycle.bundle)
 
-# the commands' `create`/`delete` strings: constant, small. A lifecycle event runs the library's bootstrap as root (the
-# upload in the SSH user's home, or the store's copy of the bootstrap once the upload is gone), the job on stdin; the
-# users step sends its whole script on stdin (stackkit.lifecycle.users)
+# the commands' `create`/`delete` strings: constant, small. Every event runs the library's bootstrap as root (the
+# upload in the SSH user's home, or the store's copy of the bootstrap once the upload is gone), the job on stdin (the
+# users step's job is its users view: stackkit.lifecycle.users)
 RUN_JOB = 'f=$HOME/' + UPLOAD + '; [ -f "$f" ] || f=' + STORE + '/boot.zip; sudo -n python3 -I "$f" {event}'
-RUN = "sudo -n bash -s {event}"
 JOB_EVENTS = ("setup", "deploy", "undeploy", "configure", "prepare", "shutdown")
 USERS_EVENTS = ("users", "lock_users")
 # every event a command runs (a layer's five, shutdown's prepare, the users step's two): the command string of each,
 # and back (the model reads which event a command runs from this table, never by parsing the command)
-EVENT_OF = {RUN_JOB.format(event=e): e for e in JOB_EVENTS} | {RUN.format(event=e): e for e in USERS_EVENTS}
+EVENT_OF = {RUN_JOB.format(event=e): e for e in (*JOB_EVENTS, *USERS_EVENTS)}
 # sk_put DEST MODE: write stdin to DEST (created 0600 then chmod MODE, moved into place): every script defines it
 SK_PUT = (
     "sk_put() {\n"
