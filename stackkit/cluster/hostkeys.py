@@ -87,21 +87,23 @@ def cloud_config(hostname: str, key: HostKey) -> str:
     return f"{CLOUD_CONFIG}\n{out.getvalue()}"
 
 
+def _cloud_config(user_data: str | None) -> dict:
+    """The settings of a cloud-config user data (read as cloud-init reads it: YAML); {} for any other user data."""
+    if not user_data or not user_data.startswith(CLOUD_CONFIG):
+        return {}
+    doc = YAML(typ="safe").load(user_data)
+    return doc if isinstance(doc, dict) else {}
+
+
 def hostname_of(user_data: str | None) -> str | None:
     """The hostname a cloud-config sets (cloud-init's cc_set_hostname), or None when it sets none."""
-    if not user_data or not user_data.startswith(CLOUD_CONFIG):
-        return None
-    doc = YAML(typ="safe").load(user_data)
-    name = doc.get("hostname") if isinstance(doc, dict) else None
+    name = _cloud_config(user_data).get("hostname")
     return str(name) if name else None
 
 
 def from_cloud_config(user_data: str | None) -> HostKey | None:
-    """The host key a cloud-config installs (read as cloud-init reads it: YAML), or None when it installs none."""
-    if not user_data or not user_data.startswith(CLOUD_CONFIG):
-        return None
-    doc = YAML(typ="safe").load(user_data)
-    keys = doc.get("ssh_keys") if isinstance(doc, dict) else None
+    """The host key a cloud-config installs, or None when it installs none."""
+    keys = _cloud_config(user_data).get("ssh_keys")
     if not isinstance(keys, dict) or not keys.get("ed25519_private") or not keys.get("ed25519_public"):
         return None
     return HostKey(private=str(keys["ed25519_private"]), public=str(keys["ed25519_public"]).strip())

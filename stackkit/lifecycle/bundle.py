@@ -35,7 +35,7 @@ from stackkit.config.load import Loaded
 from stackkit.lifecycle import refs
 from stackkit.lifecycle import script as _script
 from stackkit.lifecycle.script import digest, spec_name
-from stackkit.lifecycle.users import users_bundle
+from stackkit.lifecycle.users import users_script
 from stackkit.paths import LAYERS_DIR, ROOT
 
 PACKAGE = Path(__file__).resolve().parent.parent           # stackkit/
@@ -246,8 +246,8 @@ def stdin(loaded: Loaded, instance: str, views: dict[str, dict[str, Any]], app: 
 def users_stdin(instance: str, view: dict[str, Any]) -> str:
     """The users step's stdin: its users view (stackkit.cluster.state.users_view) and the digest of the script the plan
     renders from it (stackkit.lifecycle.users), which the runtime in the instance's library renders again."""
-    payload = {"expect": digest(users_bundle(instance, view)), "users": {"instance": instance, "view": view},
-               "runtime": _remember(runtime())}
+    job = {"instance": instance, "view": view}
+    payload = {"expect": digest(users_script(job)), "users": job, "runtime": _remember(runtime())}
     return json.dumps(payload, sort_keys=True, separators=(",", ":")) + "\n"
 
 
@@ -275,7 +275,7 @@ def rendered(text: str) -> str:
         return text
     p = payload(text)
     if "users" in p:
-        return users_bundle(p["users"]["instance"], p["users"]["view"])
+        return users_script(p["users"])
     return _script.script(p["job"], {la: spec_of(p, la) for la in _script.layers_of(p["job"])}, LAYERS_DIR)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from stackkit.errors import TemplateError
 from stackkit.lifecycle.script import STORE as script_store
 from stackkit.lifecycle.script import digest, layers_of, script, spec_name
-from stackkit.lifecycle.users import users_bundle
+from stackkit.lifecycle.users import users_script
 
 STORE = Path(script_store)             # the scripts' folders go beside it, in run/
 
@@ -42,7 +42,7 @@ def prepare(payload: dict[str, Any], folder: Path, store: Path = STORE) -> Path:
     """Write the job's script into `folder` (its files copied from `store` under layers/; the users step's from its
     view alone), checked against the plan's digest; return its path."""
     if "users" in payload:
-        return _checked(payload, folder, users_bundle(payload["users"]["instance"], payload["users"]["view"]))
+        return _checked(payload, folder, users_script(payload["users"]))
     layers = folder / "layers"
     job = payload["job"]
     events = [e for e, _ in job["events"]]

@@ -44,3 +44,8 @@ def users_bundle(instance: str, view: dict[str, Any]) -> str:
     return (head + shell_library(library_text("prelude.sh")) + "\n\n" + shell_library(library_text("users.sh"))
             + "\n\n" + main
             + "\nsk_main \"$@\" </dev/null\n")
+
+
+def users_script(job: dict[str, Any]) -> str:
+    """The script of a users step's job (stackkit.lifecycle.bundle.users_stdin: {"instance", "view"})."""
+    return users_bundle(job["instance"], job["view"])
