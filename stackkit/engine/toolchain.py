@@ -1,11 +1,12 @@
-"""Where the real Pulumi engine comes from, and the environment a local-cloud run needs.
+"""Where Pulumi's own engine comes from on this machine: the CLI, its plugin cache, and the build cache.
 
-- `pulumi`: the one on PATH (a user's install) if there is one, else the CLI scripts/engine/build built from the Go
-  module proxy into its cache (scripts/setup runs it).
-- plugins: the engine finds `pulumi-language-python` and `pulumi-resource-<name>` on PATH. For the local cloud,
-  stackkit/engine/bin goes first on PATH: our language host (langhost.py) and the stand-in `aws` provider. Nothing is
-  ever downloaded (PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION), and no AWS credential is read.
-- state: a file backend and the passphrase secrets provider, under the local cloud's folder.
+- `cli()`: the `pulumi` on PATH (a user's install) if there is one, else the CLI scripts/engine/build built from the
+  Go module proxy into the build cache (scripts/setup runs it once).
+- `pulumi_home()`: Pulumi's own folder (PULUMI_HOME, default ~/.pulumi), whose plugins/ is the plugin cache.
+- plugins: stackkit.engine.plugins provides the two the program needs besides pulumi-aws (pulumi-command's provider,
+  Pulumi's Python language host), as Pulumi's distribution would.
+
+Nothing here is specific to the local cloud: stackkit.local hands its own PULUMI_HOME and environment to the engine.
 """
 
 from __future__ import annotations
@@ -13,81 +14,101 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+import sys
 from pathlib import Path
 
 from stackkit.errors import LocalError
 from stackkit.paths import ROOT
 
-PLUGIN_BIN = Path(__file__).resolve().parent / "bin"
 BUILD = ROOT / "scripts" / "engine" / "build"
+LANGUAGE_HOST = "pulumi-language-python"
+EXEC_SHIM = "pulumi-language-python-exec"
 
 
-def engine_bin() -> Path | None:
-    """The folder of the `pulumi` to use (None: the one on PATH), building it once if needed."""
-    out = subprocess.run([str(BUILD)], capture_output=True, text=True)
+def cache_dir() -> Path:
+    """The build cache, outside the work tree: STACKKIT_ENGINE_CACHE, else $XDG_CACHE_HOME/stackkit/engine."""
+    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "stackkit" / "engine"
+    return Path(os.environ.get("STACKKIT_ENGINE_CACHE") or default)
+
+
+def cli() -> Path:
+    """The `pulumi` binary to use, building it once if there is none (scripts/engine/build)."""
+    if os.environ.get("STACKKIT_ENGINE_BUILD") != "1":
+        found = shutil.which("pulumi")
+        if found:
+            return Path(found).resolve()
+    if not BUILD.exists():
+        raise LocalError("Pulumi's CLI is not on PATH: install Pulumi (https://www.pulumi.com/docs/install/) "
+                         "so that `pulumi` is on PATH")
+    out = subprocess.run([str(BUILD)], capture_output=True, text=True,
+                         env={**os.environ, "STACKKIT_ENGINE_BUILD": os.environ.get("STACKKIT_ENGINE_BUILD", "1")})
     if out.returncode != 0:
         raise LocalError(f"scripts/engine/build failed: {out.stderr.strip()[-800:]}")
     folder = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
-    return Path(folder) if folder else None
+    exe = Path(folder) / "pulumi"
+    if not folder or not exe.exists():
+        raise LocalError(f"scripts/engine/build printed no folder holding pulumi ({out.stdout.strip()[-200:]!r})")
+    return exe
 
 
-def command_provider(path: str) -> str | None:
-    """pulumi-command's provider as the engine will find it: on PATH, or installed in PULUMI_HOME's plugins."""
-    found = shutil.which("pulumi-resource-command", path=path)
-    if found:
-        return found
-    home = Path(os.environ.get("PULUMI_HOME", Path.home() / ".pulumi")) / "plugins"
-    for d in sorted(home.glob("resource-command-v*")):
-        exe = d / "pulumi-resource-command"
-        if exe.exists():
-            return str(exe)
+def pulumi_home() -> Path:
+    return Path(os.environ.get("PULUMI_HOME") or Path.home() / ".pulumi")
+
+
+def installed_plugin(kind: str, name: str, version: str, home: Path | None = None) -> Path | None:
+    """The executable of an installed plugin in a plugin cache (None: not there, or not completely installed)."""
+    folder = (home or pulumi_home()) / "plugins" / f"{kind}-{name}-{version}"
+    exe = folder / f"pulumi-{kind}-{name}"
+    if exe.exists() and not (folder.parent / f"{folder.name}.partial").exists():
+        return exe
     return None
 
 
-@dataclass(frozen=True)
-class Engine:
-    """The real engine, set up for the local cloud in `workdir`."""
-
-    workdir: Path
-    passphrase: str
-    bin: Path | None
-
-    @property
-    def path(self) -> str:
-        parts = [str(PLUGIN_BIN)]
-        if self.bin is not None:
-            parts.append(str(self.bin))
-        return os.pathsep.join([*parts, os.environ.get("PATH", "")])
-
-    def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PULUMI_"))}
-        env.update({
-            "PATH": self.path,
-            "PULUMI_BACKEND_URL": f"file://{self.workdir / 'state'}",
-            "PULUMI_CONFIG_PASSPHRASE": self.passphrase,
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            "PULUMI_SKIP_CONFIRMATIONS": "true",
-            "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "true",
-            "PULUMI_DEBUG_COMMANDS": "true",   # enables --event-log: the engine events, one JSON per line
-            "STACKKIT_LOCAL_CLOUD": str(self.workdir / "cloud"),
-            **extra,
-        })
-        if "PULUMI_HOME" in os.environ:
-            env["PULUMI_HOME"] = os.environ["PULUMI_HOME"]
-        return env
-
-    def pulumi(self, *args: str, cwd: Path = ROOT, check: bool = True, timeout: float | None = None,
-               **extra: str) -> subprocess.CompletedProcess[str]:
-        (self.workdir / "state").mkdir(parents=True, exist_ok=True)
-        out = subprocess.run(["pulumi", *args, "--non-interactive"], cwd=cwd, env=self.env(**extra),
-                             capture_output=True, text=True, timeout=timeout)
-        if check and out.returncode != 0:
-            raise LocalError(f"pulumi {' '.join(args)} failed ({out.returncode}):\n{(out.stdout + out.stderr)[-3000:]}")
-        return out
+def language_host(pulumi: Path) -> Path | None:
+    """Pulumi's Python language host where the CLI looks for it first: beside the binary, with its exec shim."""
+    exe = pulumi.parent / LANGUAGE_HOST
+    return exe if exe.exists() and (pulumi.parent / EXEC_SHIM).exists() else None
 
 
-def local_engine(workdir: Path, passphrase: str) -> Engine:
-    workdir.mkdir(parents=True, exist_ok=True)
-    return Engine(workdir=workdir, passphrase=passphrase, bin=engine_bin())
+def provider_version(exe: Path, timeout: float = 20) -> str | None:
+    """The version a resource provider binary reports (its GetPluginInfo, as the engine asks it), None if it cannot
+    be started or asked."""
+    import grpc
+    from google.protobuf import empty_pb2
+    from pulumi.runtime.proto import provider_pb2_grpc
+
+    try:
+        proc = subprocess.Popen([str(exe)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    except OSError:
+        return None
+    try:
+        assert proc.stdout is not None
+        port = proc.stdout.readline().strip()
+        if not port.isdigit():
+            return None
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            info = provider_pb2_grpc.ResourceProviderStub(channel).GetPluginInfo(empty_pb2.Empty(), timeout=timeout)
+        return f"v{info.version.lstrip('v')}"
+    except grpc.RpcError:
+        return None
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def run_pulumi(pulumi: Path, *args: str, home: Path | None = None,
+               timeout: float | None = 600) -> subprocess.CompletedProcess[str]:
+    """One `pulumi` command outside any project (plugin management), with nothing asked and no update check."""
+    env = {**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"}
+    if home is not None:
+        env["PULUMI_HOME"] = str(home)
+    return subprocess.run([str(pulumi), *args, "--non-interactive"], capture_output=True, text=True, env=env,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def python() -> str:
+    """The interpreter of this stackkit (the project's virtualenv): the local cloud's plugins run with it."""
+    return sys.executable
