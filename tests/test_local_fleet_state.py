@@ -24,7 +24,7 @@ def _read(workdir: str, errors: multiprocessing.Queue) -> None:
     fleet = Fleet(Path(workdir))
     for _ in range(ROUNDS * WRITERS):
         try:
-            fleet._state()
+            fleet.state()
         except ValueError as exc:     # json.JSONDecodeError: a half-written file
             errors.put(repr(exc))
             return
@@ -53,4 +53,4 @@ def test_merge_leaves_a_gone_machine_gone(tmp_path: Path) -> None:
     fleet._record("m", {"pid": 0})
     fleet._record("m", None)
     fleet.tag("m", scaled_at=1.0)
-    assert fleet._state() == {}
+    assert fleet.state() == {}

@@ -1,5 +1,5 @@
 """The input rules AWS states for the values a stack config sets: one owner for each fact, read by the load-time checks
-(stackkit/config) and by the local cloud's stand-in provider (stackkit/engine/aws/rules.py).
+(stackkit/config) and by the local cloud's stand-in provider (stackkit/local/aws/validation.py).
 
 Each fact cites the API reference or guide of the AWS call that takes the value.
 """

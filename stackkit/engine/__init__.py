@@ -1,2 +1,3 @@
-"""The real Pulumi engine on machines without AWS: the CLI (scripts/engine/build), the Python language host it needs
-(langhost.py), the stand-in `aws` provider (aws/) and the environment for the local stack (toolchain.py)."""
+"""Pulumi's own engine on this machine: where the CLI and the two plugins it needs come from (toolchain.py,
+plugins.py), a project driven through the Automation API (workspace.py), and what the engine did, read from its
+events (events.py). Nothing here knows the local cloud (stackkit.local uses this package, never the other way)."""

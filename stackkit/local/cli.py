@@ -1,173 +1,198 @@
-"""`python -m stackkit local up|down|status <stack>`: the stack on Debian 12 machines on this host (Linux, root)."""
+"""`python -m stackkit local up|down|status|schedule|scale <stack>`: the stack on Debian 12 machines on this host
+(Linux, root), driven by Pulumi's real engine through its Automation API (stackkit.local.stack).
+
+    up        `pulumi up` of the stack file on the local cloud, the engine's progress streamed; prints the URLs served
+    down      `pulumi destroy --exclude-protected`: the shutdown scripts run, the machines go, the protected volumes
+              and Elastic IPs stay (their data with them) for the next `up`; --purge then deletes the local stack
+              with them (its state, records and volumes' data: the local cloud's whole folder for the stack)
+    status    the stack's instances: machine, address, running, SSH
+    schedule  what EventBridge Scheduler does: start or stop the time-based machines as their schedules want at --at
+    scale     what the scaling function does when a load-based layer's up or down alarm fires
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-from datetime import UTC
+import shutil
+import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from pulumi import automation as auto
 
 from stackkit.errors import LocalError
+from stackkit.local import gitserve
+from stackkit.local.aws.cloud import MACHINES, Settings
+from stackkit.local.files import write_private
+from stackkit.local.machines import Fleet
+from stackkit.local.playback import instances, name_of, play_scale, play_schedule
+from stackkit.local.stack import LocalStack, UpFailed, ssh_keypair
+from stackkit.local.web import web_layers
 from stackkit.paths import ROOT
 
 DEFAULT_WORKDIR = Path(os.environ.get("STACKKIT_LOCAL_DIR", "/var/tmp/stackkit-local"))
+BRIDGE, SUBNET = "skbr0", "10.213.0.0/24"
+COMMAND = "command:remote:Command"
 
 
-def _paths(args: argparse.Namespace) -> tuple[Path, Path, str]:
-    from stackkit.cli import _stack_path
+def stack_path(stack: str | None, config: str | None) -> Path:
+    if config:
+        return Path(config).resolve()
+    if not stack:
+        raise LocalError("name a stack (local up staging) or a stack file (--config path/Pulumi.<stack>.yaml)")
+    return ROOT / f"Pulumi.{stack}.yaml"
+
+
+def local_stack(args: argparse.Namespace, change: dict[str, Any] | None = None) -> LocalStack:
+    """The local stack of the stack file: machines on the bridge; its change (--app) kept for the next `up`."""
+    base = Path(args.workdir)
+    ls = LocalStack(stack_path(args.stack, args.config), base,
+                    settings=Settings(mode=MACHINES, bridge=BRIDGE, subnet=SUBNET, base_dir=str(base)))
+    saved = ls.workdir / "change.json"
+    kept = json.loads(saved.read_text()) if saved.exists() else {}
+    if change:
+        kept.update(change)
+        write_private(saved, json.dumps(kept, indent=1, sort_keys=True))
+    ls.change = kept
+    ls.ssh_key = ssh_keypair(ls.workdir / "ssh" / "id_ed25519")
+    return ls
+
+
+def fleet_of(ls: LocalStack) -> Fleet:
+    s = ls.settings
+    assert s is not None
+    return Fleet(ls.workdir / "cloud" / "fleet", bridge=s.bridge, subnet=s.subnet, base_dir=Path(s.base_dir or ls.base))
+
+
+class Progress:
+    """Prints the engine's progress as it comes: each resource operation that changes something, the lifecycle
+    scripts' own lines (pulumi-command streams them as diagnostics of their resource), failures."""
+
+    def __init__(self, out: Any = print) -> None:
+        self.out = out
+        self.start = time.monotonic()
+
+    def _line(self, text: str) -> None:
+        self.out(f"{time.monotonic() - self.start:6.1f}s {text}")
+
+    def __call__(self, event: auto.EngineEvent) -> None:
+        pre, diag, failed = event.resource_pre_event, event.diagnostic_event, event.res_op_failed_event
+        if pre is not None and pre.metadata.op.value not in ("same", "read", "refresh"):
+            md = pre.metadata
+            self._line(f"{md.op.value:>18} {md.type.rsplit(':', 1)[-1]:<16} {md.urn.rsplit('::', 1)[-1]}")
+        elif diag is not None and diag.urn:
+            # a command's own lines come as (ephemeral) info diagnostics of its resource
+            for line in diag.message.rstrip().splitlines():
+                if line.strip():
+                    self._line(f"{'':>18} {diag.urn.rsplit('::', 1)[-1]}: {line}")
+        elif failed is not None:
+            self._line(f"{'failed':>18} {failed.metadata.type.rsplit(':', 1)[-1]:<16} "
+                       f"{failed.metadata.urn.rsplit('::', 1)[-1]}")
+
+
+def urls(ls: LocalStack) -> list[str]:
+    """The web layers' instances' addresses, from the stack's outputs."""
     from stackkit.config.stackfile import read_stack_file
 
-    stack_file = _stack_path(args.stack, args.config)
-    stack = read_stack_file(stack_file).stack
-    workdir = Path(args.workdir)
-    return stack_file, workdir / "state" / f"{stack}.json", stack
+    web = web_layers()
+    config = read_stack_file(ls.stack_file).config
+    declared = apply_change(config, ls.change).get("stackkit:instances", {})
+    addresses = ls.outputs().get("instances") or {}
+    return [f"http://{addresses[n]['address']}/" for n, i in sorted(declared.items())
+            if web & set(i.get("layers", [])) and n in addresses]
 
 
-def _fleet(workdir: Path):  # type: ignore[no-untyped-def]
-    from stackkit.local.machines import Fleet
-
-    return Fleet(workdir)
-
-
-def use_engine(args: argparse.Namespace) -> bool:
-    """The real Pulumi engine when pulumi-command's provider can be found (always with --engine pulumi); else
-    stackkit's own runner of the same model (--engine model, or auto without the provider)."""
-    if args.engine == "model":
-        return False
-    from stackkit.engine.toolchain import command_provider, engine_bin
-
-    folder = engine_bin()
-    path = os.pathsep.join(([str(folder)] if folder else []) + [os.environ.get("PATH", "")])
-    found = command_provider(path)
-    if found is None and args.engine == "pulumi":
-        raise LocalError("--engine pulumi: pulumi-command's provider (pulumi-resource-command) is not on PATH nor "
-                         "installed as a Pulumi plugin: `pulumi plugin install resource command 1.2.1` (docs/engine.md)")
-    if found is None:
-        print("stackkit local: pulumi-command's provider is not available here (docs/engine.md): running the "
-              "lifecycle with stackkit's own runner of the engine model")
-    return found is not None
+def apply_change(config: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    from stackkit.config.patch import apply
+    return apply(config, change) if change else config
 
 
 def up(args: argparse.Namespace) -> int:
-    from stackkit.local.runner import Runner
-    from stackkit.local.ssh import run_remote
-
-    stack_file, state_path, stack = _paths(args)
-    if use_engine(args):
-        from stackkit.local import engine_up
-        return engine_up.up(args, stack_file, stack)
-    fleet = _fleet(Path(args.workdir))
-    fleet.ensure_host()
+    change: dict[str, Any] = {}
+    probe = local_stack(args)
+    fleet = fleet_of(probe)
+    fleet.ensure_host()           # the bridge first: the git daemon listens on its address
     fleet.base_tree()
-    runner = Runner(stack_file, fleet, state_path, run_remote, overrides=app_overrides(args, fleet, stack_file),
-                    replace=frozenset(args.replace or ()))
-    report = runner.up()
-    ran = report.commands()
-    print(f"stackkit local: {stack} converged in {report.seconds:.0f} s; {len(ran)} lifecycle scripts ran")
-    for url in urls(state_path):
+    if args.app:
+        from stackkit.config.stackfile import read_stack_file
+        known = dict(read_stack_file(probe.stack_file).config.get("stackkit:apps", {}))
+        gitserve.serve(probe.workdir, fleet.gateway)
+        for spec in args.app:
+            name, _, folder = spec.partition("=")
+            if name not in known or not folder:
+                raise LocalError(f"--app {spec}: expected NAME=DIR with NAME one of the stack's apps ({', '.join(known)})")
+            path = Path(folder) if Path(folder).is_absolute() else Path.cwd() / folder
+            tag = gitserve.publish(name, path, probe.workdir)
+            change[f"apps.{name}.source"] = {"type": "git", "url": f"git://{fleet.gateway}/{name}.git", "revision": tag}
+    elif (probe.workdir / "git").exists():
+        gitserve.serve(probe.workdir, fleet.gateway)
+    ls = local_stack(args, change)
+    replace = [ls.urn("aws:ec2/instance:Instance", name, ("stackkit:index:Instance",)) for name in args.replace or []]
+    started = datetime.now(UTC)
+    try:
+        rec = ls.up(on_event=Progress(), replace=replace)
+    except UpFailed as exc:
+        raise LocalError(str(exc)) from None
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    scripts = [s for s in rec.changed([COMMAND]) if s.done]
+    print(f"stackkit local: {ls.stack} converged in {seconds:.0f} s; {len(rec.changed())} resource operations, "
+          f"{len(scripts)} of them lifecycle commands")
+    for url in urls(ls):
         print(f"serving: {url}")
     return 0
 
 
-def app_overrides(args: argparse.Namespace, fleet, stack_file: Path) -> dict:  # type: ignore[no-untyped-def]
-    """--app NAME=DIR: serve DIR to the machines as a git repository and deploy it as app NAME."""
-    if not getattr(args, "app", None):
-        return {}
-    from stackkit.config.stackfile import read_stack_file
-    from stackkit.local import gitserve
-
-    apps = dict(read_stack_file(stack_file).config.get("stackkit:apps", {}))
-    gitserve.serve(fleet.workdir, fleet.gateway)
-    for spec in args.app:
-        name, _, folder = spec.partition("=")
-        if name not in apps or not folder:
-            raise LocalError(f"--app {spec}: expected NAME=DIR with NAME one of the stack's apps ({', '.join(apps)})")
-        tag = gitserve.publish(name, (ROOT / folder) if not Path(folder).is_absolute() else Path(folder), fleet.workdir)
-        apps[name] = {**apps[name], "source": {"type": "git", "url": f"git://{fleet.gateway}/{name}.git", "revision": tag}}
-    return {"stackkit:apps": apps}
-
-
-def urls(state_path: Path) -> list[str]:
-    """The frontends' addresses from the recorded state: what `local up` serves."""
-    from stackkit.local.state import LocalState
-    from stackkit.local.web import web_layers
-
-    state = LocalState.load(state_path, stack="")
-    web = web_layers()
-    out = []
-    for r in state.resources.values():
-        layers = set(str(r.inputs.get("tags", {}).get("stackkit:layers", "")).split(","))
-        if r.type == "aws:ec2/instance:Instance" and layers & web:
-            machine = state.machines.get(r.name)
-            if machine and machine in state.addresses:
-                out.append(f"http://{state.addresses[machine]}/")
-    return sorted(out)
-
-
 def down(args: argparse.Namespace) -> int:
-    stack_file, state_path, stack = _paths(args)
-    from stackkit.local import engine_up
-    if engine_up.workdir(Path(args.workdir), stack).exists():
-        engine_up.down(args, stack)
-    fleet = _fleet(Path(args.workdir))
-    from stackkit.local.state import LocalState
-
-    state = LocalState.load(state_path, stack=stack)
-    for machine in sorted(set(state.machines.values()) | set(state.retiring.values())):
-        fleet.destroy(machine)
-    state_path.unlink(missing_ok=True)
-    if args.purge_volumes:
-        import shutil
-        for r in state.resources.values():
-            if r.type == "aws:ebs/volume:Volume":
-                shutil.rmtree(fleet.volume_dir(r.name), ignore_errors=True)
-    from stackkit.local import gitserve
-    gitserve.stop(fleet.workdir)
+    ls = local_stack(args)
+    fleet = fleet_of(ls)
+    if not args.force:
+        try:
+            ls.destroy(on_event=Progress(), exclude_protected=True)
+        except UpFailed as exc:
+            raise LocalError(f"{exc}\n(`stackkit local down --force` removes the machines and the local stack "
+                             "without running their shutdown scripts)") from None
+    for m in fleet.status():
+        fleet.destroy(m.name)
+    gitserve.stop(ls.workdir)
     fleet.teardown()
-    print(f"stackkit local: {stack} is down" + ("" if args.purge_volumes else "; volumes kept (--purge-volumes removes them)"))
+    if args.purge or args.force:
+        shutil.rmtree(ls.workdir, ignore_errors=True)
+    kept = "" if args.purge or args.force else "; its protected volumes and Elastic IPs are kept for the next `up`"
+    print(f"stackkit local: {ls.stack} is down{kept}")
     return 0
 
 
 def status(args: argparse.Namespace) -> int:
-    stack_file, state_path, stack = _paths(args)
-    from stackkit.local import engine_up
-    if engine_up.workdir(Path(args.workdir), stack).exists():
-        return engine_up.status(args, stack)
-    from stackkit.local.state import LocalState
-
-    state = LocalState.load(state_path, stack=stack)
-    if not state.resources:
-        print(f"stackkit local: {stack} is not up")
+    ls = local_stack(args)
+    known = instances(ls.cloud)
+    if not known:
+        print(f"stackkit local: {ls.stack} is not up")
         return 0
-    fleet = _fleet(Path(args.workdir))
-    running = {s.name: s for s in fleet.status()}
-    for inst, machine in sorted(state.machines.items()):
-        s = running.get(machine)
-        up_ = "running" if s is not None and s.running else "stopped"
-        ssh = "ssh ok" if s is not None and getattr(s, "ssh", False) else "no ssh"
-        print(f"{inst:12} {machine:14} {state.addresses.get(machine, '-'):15} {up_:8} {ssh}")
-    for url in urls(state_path):
+    fleet = fleet_of(ls)
+    machines = {m.name: m for m in fleet.status()}
+    for iid, props in sorted(known.items(), key=lambda kv: name_of(kv[1])):
+        m = machines.get(iid)
+        state = "running" if m is not None and m.running else "stopped"
+        ssh = "ssh ok" if m is not None and m.ssh else "no ssh"
+        print(f"{name_of(props):12} {iid:22} {props.get('privateIp') or '-':15} {state:8} {ssh}")
+    for url in urls(ls):
         print(f"serving: {url}")
     return 0
 
 
 def schedule(args: argparse.Namespace) -> int:
     """Play EventBridge Scheduler: each time-based machine as its recorded schedules want it at --at (default now)."""
-    from datetime import datetime
-
-    from stackkit.local.automation import play_schedule
-    from stackkit.local.state import LocalState
-
-    _, state_path, stack = _paths(args)
+    ls = local_stack(args)
     at = datetime.now(UTC) if args.at is None else _when(args.at)
-    state = LocalState.load(state_path, stack=stack)
-    changed = play_schedule(state, _fleet(Path(args.workdir)), at)
+    changed = play_schedule(ls.cloud, at)
     print(f"stackkit local: schedules at {at.isoformat()}: {len(changed)} machine(s) started or stopped")
     return 0
 
 
-def _when(text: str):  # type: ignore[no-untyped-def]
-    from datetime import datetime
+def _when(text: str) -> datetime:
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
@@ -179,43 +204,42 @@ def _when(text: str):  # type: ignore[no-untyped-def]
 
 def scale(args: argparse.Namespace) -> int:
     """Play the scaling function: the layer's up or down alarm fires."""
-    from stackkit.local.automation import play_scale
-    from stackkit.local.state import LocalState
-
-    _, state_path, stack = _paths(args)
-    state = LocalState.load(state_path, stack=stack)
-    decision = play_scale(state, _fleet(Path(args.workdir)), args.layer, args.direction)
-    print(f"stackkit local: started {', '.join(decision.start) or 'none'}; stopped {', '.join(decision.stop) or 'none'}")
+    ls = local_stack(args)
+    decision = play_scale(ls.cloud, args.layer, args.direction)
+    names = {iid: name_of(p) for iid, p in instances(ls.cloud).items()}
+    print(f"stackkit local: started {', '.join(names.get(m, m) for m in decision.start) or 'none'}; "
+          f"stopped {', '.join(names.get(m, m) for m in decision.stop) or 'none'}")
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("local", help="bring a stack up on Debian 12 machines on this host (systemd-nspawn; root)")
     verbs = p.add_subparsers(dest="verb", required=True)
-    for name, fn, help_ in (("up", up, "boot the machines and run the lifecycle as pulumi up would"),
-                            ("down", down, "stop and remove the machines (volumes are kept)"),
-                            ("status", status, "machines, addresses, reachability"),
+    for name, fn, help_ in (("up", up, "pulumi up on the local cloud: machines boot, the lifecycle runs over SSH"),
+                            ("down", down, "pulumi destroy, protected volumes and Elastic IPs kept"),
+                            ("status", status, "the stack's instances: machine, address, running, SSH"),
                             ("schedule", schedule, "play the time-based instances' schedules: start or stop machines"),
                             ("scale", scale, "play the scaling function: a load-based layer's up or down alarm fires")):
         v = verbs.add_parser(name, help=help_)
         v.add_argument("stack", nargs="?")
         v.add_argument("--config", help="a stack file instead of Pulumi.<stack>.yaml")
-        v.add_argument("--workdir", default=str(DEFAULT_WORKDIR), help="machines, volumes and state (%(default)s)")
+        v.add_argument("--workdir", default=str(DEFAULT_WORKDIR), help="the local cloud's folder (%(default)s)")
         if name == "up":
-            v.add_argument("--engine", choices=("auto", "pulumi", "model"), default="auto",
-                           help="pulumi: the real engine (needs pulumi-command's provider); model: stackkit's runner; "
-                                "auto (default): pulumi when its command provider is available")
             v.add_argument("--replace", action="append", metavar="INSTANCE",
-                           help="replace this instance although unchanged (like pulumi up --replace)")
+                           help="replace this instance although unchanged (pulumi up --replace)")
             v.add_argument("--app", action="append", metavar="NAME=DIR",
-                           help="deploy app NAME from folder DIR, served to the machines by git (repeatable)")
+                           help="deploy app NAME from folder DIR, served to the machines by git (repeatable; kept "
+                                "for later `up`s)")
         if name == "schedule":
             v.add_argument("--at", metavar="TIME", help="ISO 8601 time with its offset (default: now)")
         if name == "scale":
             v.add_argument("layer", help="a layer with load_based thresholds")
             v.add_argument("direction", choices=("up", "down"), help="which alarm fires")
         if name == "down":
-            v.add_argument("--purge-volumes", action="store_true", help="also delete the volumes' data")
+            v.add_argument("--purge", action="store_true",
+                           help="then delete the local stack with its protected volumes' data and Elastic IPs")
+            v.add_argument("--force", action="store_true",
+                           help="remove the machines and the local stack without the engine (no shutdown scripts)")
         v.set_defaults(fn=_guard(fn))
 
 

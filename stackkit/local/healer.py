@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from stackkit.errors import LocalError
-from stackkit.local.machines import Fleet, _alive
+from stackkit.local.machines import Fleet, alive
 
 CHECKS = 2          # StatusCheckFailed_System's evaluation periods (2 x 60 s on AWS; 2 x 1 s here)
 INTERVAL = 1.0
@@ -27,11 +27,11 @@ INTERVAL = 1.0
 def watch(fleet: Fleet, name: str) -> int:
     misses = 0
     while True:
-        entry = fleet._state().get(name)
+        entry = fleet.state().get(name)
         if entry is None or not entry.get("heal"):
             return 0
         pid = int(entry.get("pid") or 0)
-        misses = 0 if pid == 0 or _alive(pid) else misses + 1     # pid 0: stopped on purpose
+        misses = 0 if pid == 0 or alive(pid) else misses + 1     # pid 0: stopped on purpose
         if misses >= CHECKS:
             t0 = time.monotonic()
             try:

@@ -22,6 +22,8 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +32,7 @@ from pathlib import Path
 
 from stackkit.cluster.hostkeys import HostKey, derive
 from stackkit.errors import LocalError
+from stackkit.local.files import private_dir
 
 SUITE = "bookworm"
 BASE_PACKAGES = ("systemd,systemd-sysv,dbus,openssh-server,iproute2,python3,python3-venv,ca-certificates,curl,sudo,"
@@ -92,7 +95,7 @@ class Fleet:
         missing = sorted({pkg for tool, pkg in TOOLS.items() if shutil.which(tool) is None})
         if missing:
             raise LocalError(f"missing tools; install them: apt-get install {' '.join(missing)} (scripts/setup does)")
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.workdir)
         free = shutil.disk_usage(self.workdir).free
         if free < 2 * 1024**3:
             raise LocalError(f"{self.workdir}: only {free // 2**20} MiB free; stackkit local needs 2 GiB "
@@ -122,7 +125,7 @@ class Fleet:
         self._key()
 
     def teardown(self) -> None:
-        for name in list(self._state()):
+        for name in list(self.state()):
             self.stop(name)
         rule = ["POSTROUTING", "-s", str(self.subnet), "!", "-o", self.bridge, "-j", "MASQUERADE"]
         while _run("iptables", "-t", "nat", "-C", *rule, check=False).returncode == 0:
@@ -133,8 +136,7 @@ class Fleet:
     def _key(self) -> Path:
         key = self.workdir / "ssh" / "id_ed25519"
         if not key.exists():
-            key.parent.mkdir(parents=True, exist_ok=True)
-            os.chmod(key.parent, 0o700)
+            private_dir(private_dir(self.workdir) / "ssh")
             _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "stackkit-local", "-f", str(key))
         return key
 
@@ -182,7 +184,7 @@ class Fleet:
     def volume_dir(self, name: str) -> Path:
         return self.workdir / "volumes" / name
 
-    def _state(self) -> dict[str, dict]:
+    def state(self) -> dict[str, dict]:
         if not self.state_file.exists():
             return {}
         return json.loads(self.state_file.read_text())
@@ -191,10 +193,10 @@ class Fleet:
     def _locked(self) -> Iterator[dict[str, dict]]:
         """The fleet's state for one read, change and write: this process's threads (machines boot in parallel) and
         the other processes (healers, schedule, scaler) wait for each other; the state yielded is saved on exit."""
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.workdir)
         with _STATE_LOCK, open(self.workdir / "fleet.lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            state = self._state()
+            state = self.state()
             yield state
             tmp = self.state_file.with_name(f".fleet.json.{os.getpid()}.{threading.get_ident()}")
             tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
@@ -222,8 +224,8 @@ class Fleet:
         (default: one derived from the fleet's key and the machine's name), as cloud-init installs a stack's."""
         if ipaddress.ip_address(address) not in self.subnet or address == self.gateway:
             raise LocalError(f"{name}: address {address} is not a host address of {self.subnet}")
-        state = self._state()
-        if name in state and _alive(state[name]["pid"]):
+        state = self.state()
+        if name in state and alive(state[name]["pid"]):
             return self._status(name, state[name])
         base = self.base_tree()
         tree = self.tree(name)
@@ -251,7 +253,7 @@ class Fleet:
         for p in (ssh_dir, ssh_dir / "authorized_keys"):
             os.chown(p, uid, uid)
         self._record(name, {"address": address, "host_key": host_key.public})   # a new machine: a new entry
-        return self._start(name, self._state()[name], timeout)
+        return self._start(name, self.state()[name], timeout)
 
     def _start(self, name: str, entry: dict, timeout: float) -> MachineStatus:
         """Run systemd-nspawn on the machine's tree as it is, and wait for its SSH (with its pinned host key)."""
@@ -265,7 +267,7 @@ class Fleet:
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
         # started: when it last booted, as EC2's LaunchTime (the scaling function stops the newest first)
         self._merge(name, pid=proc.pid, started=time.time())
-        state = self._state()
+        state = self.state()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -287,28 +289,27 @@ class Fleet:
         (ssh / "ssh_host_ed25519_key.pub").write_text(key.public + "\n")
 
     def _ssh_ok(self, address: str, host_key: str | None) -> bool:
-        from stackkit.local.ssh import pinned_options
         with pinned_options(address, 22, host_key) as options:
             r = subprocess.run(["ssh", "-i", str(self._key()), "-o", "BatchMode=yes", *options, "-o", "ConnectTimeout=2",
                                 "-o", "LogLevel=ERROR", f"admin@{address}", "true"], capture_output=True, timeout=20)
         return r.returncode == 0
 
     def _status(self, name: str, entry: dict) -> MachineStatus:
-        running = _alive(entry["pid"])
+        running = alive(entry["pid"])
         return MachineStatus(name=name, address=entry["address"], pid=entry["pid"], running=running,
                              ssh=running and self._ssh_ok(entry["address"], entry.get("host_key")))
 
     def host_key(self, name: str) -> str | None:
         """The public host key machine `name` was booted with."""
-        return self._state().get(name, {}).get("host_key")
+        return self.state().get(name, {}).get("host_key")
 
     def status(self) -> list[MachineStatus]:
-        return [self._status(n, e) for n, e in sorted(self._state().items())]
+        return [self._status(n, e) for n, e in sorted(self.state().items())]
 
     def leader_pid(self, name: str) -> int | None:
         """The pid of the machine's init (its network namespace is the machine's), or None when it is not running."""
-        entry = self._state().get(name)
-        if entry is None or not _alive(entry["pid"]):
+        entry = self.state().get(name)
+        if entry is None or not alive(entry["pid"]):
             return None
         children = Path(f"/proc/{entry['pid']}/task/{entry['pid']}/children")
         pids = children.read_text().split() if children.exists() else []
@@ -327,22 +328,21 @@ class Fleet:
     def start(self, name: str, timeout: float = 90) -> MachineStatus:
         """EC2 StartInstances on this host: a stopped machine boots again from its own tree, as it was (same address,
         host key, volumes and files); a running one is left alone."""
-        entry = self._state().get(name)
+        entry = self.state().get(name)
         if entry is None:
             raise LocalError(f"{name}: no such machine")
-        if _alive(entry["pid"]):
+        if alive(entry["pid"]):
             return self._status(name, entry)
         return self._start(name, entry, timeout)
 
     def heal(self, name: str, on: bool) -> None:
         """Watch machine `name` (its auto-healing alarm): a supervisor process (stackkit.local.healer) recovers it
         whenever its systemd-nspawn dies without `stop`; off: the supervisor is ended."""
-        entry = self._state().get(name)
+        entry = self.state().get(name)
         if entry is None:
             return
         healer = int(entry.get("healer") or 0)
-        if on and not _alive(healer):
-            import sys
+        if on and not alive(healer):
             log = open(self.workdir / f"{name}.healer.log", "ab")  # noqa: SIM115 - handed to the child
             proc = subprocess.Popen(
                 [sys.executable, "-m", "stackkit.local.healer", str(self.workdir), name, "--bridge", self.bridge,
@@ -350,10 +350,23 @@ class Fleet:
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                 cwd=Path(__file__).resolve().parents[2])
             healer = proc.pid
-        elif not on and _alive(healer):
+        elif not on and alive(healer):
             os.kill(healer, signal.SIGTERM)
             healer = 0
         self._merge(name, heal=on, healer=healer if on else 0)
+
+    def add_address(self, name: str, address: str, add: bool = True) -> None:
+        """An Elastic IP: the address on the machine's interface (its network namespace is its leader's)."""
+        pid = self.leader_pid(name)
+        if pid is None:
+            if add:
+                raise LocalError(f"{name}: the machine is not running; cannot associate {address}")
+            return
+        op = "add" if add else "del"
+        out = _run("nsenter", "-t", str(pid), "-n", "ip", "addr", op, f"{address}/{self.subnet.prefixlen}", "dev",
+                   "host0", check=False)
+        if out.returncode != 0 and "File exists" not in out.stderr and add:
+            raise LocalError(f"{name}: could not add {address}: {out.stderr.strip()}")
 
     def tag(self, name: str, **values: object) -> None:
         """Keep values in the machine's fleet entry, as EC2 keeps an instance's tags (the scaler's scaled_at)."""
@@ -362,19 +375,19 @@ class Fleet:
     def stop(self, name: str, timeout: float = 30) -> None:
         """EC2 StopInstances on this host: an orderly shutdown of the machine (systemd-nspawn's SIGTERM powers it
         off as ACPI does an instance), its tree, address and volumes kept for the next start."""
-        state = self._state()
+        state = self.state()
         entry = state.get(name)
         if entry is None:
             return
         pid = entry["pid"]
         # stopped on purpose first (pid 0), then killed: a healer never takes a deliberate stop for a failure
         self._merge(name, pid=0)
-        if _alive(pid):
+        if alive(pid):
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout
-            while _alive(pid) and time.monotonic() < deadline:
+            while alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.5)
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)
         self._merge(name, pid=0)
 
@@ -385,7 +398,25 @@ class Fleet:
         shutil.rmtree(self.tree(name), ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
+@contextlib.contextmanager
+def pinned_options(host: str, port: int, host_key: str | None) -> Iterator[list[str]]:
+    """ssh -o options that accept exactly `host_key` ("ssh-ed25519 AAAA...") for host:port, or anything when None
+    (as pulumi-command checks a connection's hostKey: that key and its algorithm only)."""
+    if not host_key:
+        yield ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
+        return
+    fd, known_hosts = tempfile.mkstemp(prefix="stackkit-known-hosts-")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f"{host if port == 22 else f'[{host}]:{port}'} {host_key.strip()}\n")
+        yield ["-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={known_hosts}",
+               "-o", "GlobalKnownHostsFile=/dev/null", "-o", "CheckHostIP=no",
+               "-o", f"HostKeyAlgorithms={host_key.split()[0]}"]
+    finally:
+        os.unlink(known_hosts)
+
+
+def alive(pid: int) -> bool:
     if pid <= 0:
         return False
     try:

@@ -151,7 +151,7 @@ def cluster() -> Any:
     yield c
     if os.environ.get("STACKKIT_E2E_KEEP"):
         return                       # leave the machines up to look at them (stackkit local down cleans up)
-    for name in list(c.fleet._state()):
+    for name in list(c.fleet.state()):
         c.fleet.destroy(name)
     gitserve.stop(WORKDIR)
     c.fleet.teardown()

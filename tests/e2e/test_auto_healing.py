@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from stackkit.local.machines import _alive
+from stackkit.local.machines import alive
 from stackkit.local.state import LocalState
 from tests.e2e.conftest import Cluster
 
@@ -38,9 +38,9 @@ def test_a_killed_machine_comes_back_by_itself_and_serves_with_no_configure(clus
     state = LocalState.load(cluster.state_path, stack="e2e")
     assert state.machines, "run after test_cluster.py::test_converge"
     machines = {i: state.machines[i] for i in KILLED}
-    before = {i: dict(cluster.fleet._state()[m]) for i, m in machines.items()}
+    before = {i: dict(cluster.fleet.state()[m]) for i, m in machines.items()}
     for i, entry in before.items():
-        assert entry.get("heal") is True and _alive(int(entry["healer"])), f"{i}: not watched by a healer"
+        assert entry.get("heal") is True and alive(int(entry["healer"])), f"{i}: not watched by a healer"
     boot_ids = {}
     for i in KILLED:
         boot_ids[i] = cluster.sh(i, f"echo {i} > {MARKER[i]} && cat /proc/sys/kernel/random/boot_id").stdout.strip()
@@ -53,7 +53,7 @@ def test_a_killed_machine_comes_back_by_itself_and_serves_with_no_configure(clus
     recovered: dict[str, float] = {}
     while len(recovered) < len(KILLED) and time.monotonic() - t0 < 180:
         for i, m in machines.items():
-            entry = cluster.fleet._state()[m]
+            entry = cluster.fleet.state()[m]
             if i not in recovered and int(entry.get("recoveries") or 0) > int(before[i].get("recoveries") or 0):
                 recovered[i] = round(time.monotonic() - t0, 1)
         time.sleep(1)
@@ -61,7 +61,7 @@ def test_a_killed_machine_comes_back_by_itself_and_serves_with_no_configure(clus
     print(f"\nfigure auto_healing_recovery_seconds: {recovered}")
 
     for i, m in machines.items():
-        after = cluster.fleet._state()[m]
+        after = cluster.fleet.state()[m]
         assert after["pid"] != before[i]["pid"]
         assert (after["address"], after["host_key"]) == (before[i]["address"], before[i]["host_key"])
         # cluster.sh pins the host key (StrictHostKeyChecking): the same machine, rebooted, its disk kept

@@ -41,7 +41,7 @@ def request(url: str, *, host: str | None = None, data: dict | None = None, auth
 @pytest.fixture(scope="module")
 def plone(cluster: Cluster) -> dict[str, Any]:
     """App "site" as examples/plone with PLONE_SITE_ID, converged: the figures of the first Plone deploy."""
-    assert cluster.fleet._state(), "run after test_cluster.py::test_converge"
+    assert cluster.fleet.state(), "run after test_cluster.py::test_converge"
     apps = cluster.config.setdefault("stackkit:apps", {})
     site = copy.deepcopy(cluster.base.config["stackkit:apps"]["site"])
     site["environment"] = {**site.get("environment", {}), "PLONE_SITE_ID": SITE}

@@ -23,7 +23,7 @@ import pytest
 
 from stackkit.config.schedule import Schedule
 from stackkit.local.automation import play_scale, play_schedule
-from stackkit.local.machines import _alive
+from stackkit.local.machines import alive
 from stackkit.local.state import LocalState
 from tests.e2e.conftest import Cluster, Traffic
 
@@ -62,7 +62,7 @@ def served_by(cluster: Cluster, instance: str) -> int:
 
 def running(cluster: Cluster, instance: str) -> bool:
     state = LocalState.load(cluster.state_path, stack="e2e")
-    return _alive(int(cluster.fleet._state()[state.machines[instance]].get("pid") or 0))
+    return alive(int(cluster.fleet.state()[state.machines[instance]].get("pid") or 0))
 
 
 def haproxy_cfg(cluster: Cluster) -> str:

@@ -1,18 +1,33 @@
-"""Plain Python values <-> the provider protocol's PropertyValues. Unknown values (a preview's computed inputs)
-become UNKNOWN; the stand-in asks the engine not to send secrets (Configure: accept_secrets=False), so the engine
-strips them on the way in and marks the matching outputs secret again on the way out."""
+"""Plain Python values <-> the provider protocol's PropertyValues.
+
+- Unknown values (a preview's computed inputs) become UNKNOWN.
+- Secrets: the stand-in takes them as they are (Configure: accept_secrets=True), so it knows which values are secret
+  from the engine's own marks, never by looking at them. A secret value becomes `Secret(value)`; `reveal` gives the
+  plain values to act on (a host key to install), `from_py` marks them secret again in every output, and `redacted`
+  gives what the local cloud may write down: every secret replaced by REDACTED.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pulumi.provider.experimental.property_value import Computed, PropertyValue, PropertyValueType
 from pulumi.runtime.rpc import UNKNOWN as WIRE_UNKNOWN
 
-from stackkit.engine.aws.schema import UNKNOWN  # noqa: F401 (re-exported)
+from stackkit.aws.replacement import UNKNOWN
+
+REDACTED = "[secret]"
+
+
+@dataclass(frozen=True)
+class Secret:
+    value: Any
 
 
 def to_py(v: PropertyValue) -> Any:
+    if v.is_secret:
+        return Secret(to_py(v.with_secret(False)))
     t = v.type
     if t == PropertyValueType.COMPUTED or isinstance(v.value, Computed) or v.value == WIRE_UNKNOWN:
         return UNKNOWN
@@ -25,6 +40,8 @@ def to_py(v: PropertyValue) -> Any:
 
 
 def from_py(v: Any) -> PropertyValue:
+    if isinstance(v, Secret):
+        return from_py(v.value).with_secret(True)
     if v is UNKNOWN:
         # the wire's unknown sentinel: this SDK version's PropertyValue cannot marshal Computed itself
         return PropertyValue(WIRE_UNKNOWN)
@@ -47,9 +64,35 @@ def map_from_py(m: dict[str, Any]) -> dict[str, PropertyValue]:
     return {k: from_py(v) for k, v in m.items()}
 
 
+def reveal(v: Any) -> Any:
+    """The value with every Secret unwrapped: what the stand-in acts on, never what it writes down."""
+    if isinstance(v, Secret):
+        return reveal(v.value)
+    if isinstance(v, dict):
+        return {k: reveal(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [reveal(x) for x in v]
+    return v
+
+
+def redacted(v: Any) -> Any:
+    """The value with every Secret replaced by REDACTED: what the local cloud's records hold."""
+    if isinstance(v, Secret):
+        return REDACTED
+    if v is UNKNOWN:
+        return None
+    if isinstance(v, dict):
+        return {k: redacted(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [redacted(x) for x in v]
+    return v
+
+
 def has_unknown(v: Any) -> bool:
     if v is UNKNOWN:
         return True
+    if isinstance(v, Secret):
+        return has_unknown(v.value)
     if isinstance(v, dict):
         return any(has_unknown(x) for x in v.values())
     if isinstance(v, list):
@@ -58,7 +101,10 @@ def has_unknown(v: Any) -> bool:
 
 
 def normal(v: Any) -> Any:
-    """Numbers as the wire carries them (floats) compare equal to ints; None and missing are the same."""
+    """Numbers as the wire carries them (floats) compare equal to ints; None and missing are the same; a secret
+    compares by its value (a value that becomes secret, or stops being one, is no change for AWS)."""
+    if isinstance(v, Secret):
+        return normal(v.value)
     if isinstance(v, bool) or v is None or v is UNKNOWN:
         return v
     if isinstance(v, (int, float)):

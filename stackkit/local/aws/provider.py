@@ -1,17 +1,21 @@
 """The stand-in `aws` provider: the resource types and invokes the program uses, for the real engine.
 
 - Check: pulumi-aws's auto-naming (keep the old name; a new one from the engine's random seed when there is none,
-  as on a replacement) and AWS's input rules (rules.py), failures naming the property and the rule.
-- Diff: per input property; a change replaces when schema.py says pulumi-aws would (one table, cited there).
-- Create/Update/Delete: recorded in the local cloud with AWS-shaped ids and ARNs; instances, volumes, attachments
-  and Elastic IP associations act on this host's machines (cloud.py) when the local cloud has machines.
+  as on a replacement) and AWS's input rules (validation.py), failures naming the property and the rule.
+- Diff: per input property; a change replaces when AWS's facts say pulumi-aws would (stackkit.aws.replacement).
+- Create/Read/Update/Delete: recorded in the local cloud with AWS-shaped ids and ARNs (cloud.py; secrets redacted);
+  what instances are (machines, records-only hosts, nothing) is the cloud's mode: cloud.py says what each type does.
 - Invoke: availability zones, AMIs, region, caller identity.
+
+Secrets: it takes them as the engine marks them (accept_secrets) and gives every output of a secret input back
+secret (values.py); what it writes down never holds one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -40,10 +44,21 @@ from pulumi.provider.experimental.provider import (
     UpdateResponse,
 )
 
-from stackkit.engine.aws import rules
-from stackkit.engine.aws.cloud import ACCOUNT, Cloud, new_id
-from stackkit.engine.aws.schema import TYPES, replaces
-from stackkit.engine.aws.values import UNKNOWN, has_unknown, map_from_py, map_to_py, normal
+from stackkit.aws.replacement import REPLACES, UNKNOWN, replaces
+from stackkit.cluster.hostkeys import from_cloud_config, hostname_of
+from stackkit.local.aws import validation
+from stackkit.local.aws.cloud import ACCOUNT, HOSTS, MACHINES, Cloud, new_id
+from stackkit.local.aws.kinds import TYPES
+from stackkit.local.aws.values import (
+    REDACTED,
+    has_unknown,
+    map_from_py,
+    map_to_py,
+    normal,
+    redacted,
+    reveal,
+)
+from stackkit.local.playback import invoke as play_invocation
 
 INPUTS_KEY = "__inputs"   # which output keys were inputs (pulumi-aws keeps its own bookkeeping in __meta)
 INSTANCE = "aws:ec2/instance:Instance"
@@ -51,6 +66,8 @@ VOLUME = "aws:ebs/volume:Volume"
 ATTACHMENT = "aws:ec2/volumeAttachment:VolumeAttachment"
 EIP = "aws:ec2/eip:Eip"
 EIP_ASSOCIATION = "aws:ec2/eipAssociation:EipAssociation"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+INVOCATION = "aws:lambda/invocation:Invocation"
 
 
 def rtype(request: Any) -> str:
@@ -63,6 +80,11 @@ def autoname(logical: str, seed: bytes, limit: int) -> str:
     return f"{logical[:max(1, limit - 8)]}-{suffix}"
 
 
+def recovers(alarm: dict[str, Any]) -> bool:
+    """An alarm whose action is EC2's recover action (stackkit.components.healing: arn:<partition>:automate:...)."""
+    return any(str(a).endswith(":ec2:recover") for a in alarm.get("alarmActions") or [])
+
+
 class StandInAws(Provider):
     def __init__(self, folder: Path) -> None:
         self.cloud = Cloud(folder)
@@ -70,11 +92,11 @@ class StandInAws(Provider):
 
     # --- provider config -------------------------------------------------------------------------------------------
     async def check_config(self, request: CheckRequest) -> CheckResponse:
-        news = map_to_py(request.new_inputs)
+        news = reveal(map_to_py(request.new_inputs))
         region = news.get("region")
-        if isinstance(region, str) and region not in rules.REGIONS:
+        if isinstance(region, str) and region not in validation.REGIONS:
             return CheckResponse(inputs=request.new_inputs, failures=[CheckFailure(
-                "region", f"{region!r} is not an AWS region (known: {', '.join(sorted(rules.REGIONS))})")])
+                "region", f"{region!r} is not an AWS region (known: {', '.join(sorted(validation.REGIONS))})")])
         return CheckResponse(inputs=request.new_inputs)
 
     async def diff_config(self, request: DiffRequest) -> DiffResponse:
@@ -85,11 +107,12 @@ class StandInAws(Provider):
                             replaces=["region"] if changed else [])
 
     async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
-        region = map_to_py(request.args).get("region") or request.variables.get("aws:config:region")
+        region = reveal(map_to_py(request.args)).get("region") or request.variables.get("aws:config:region")
         if isinstance(region, str) and region:
             self.region = region
-        # secrets: the engine strips them on the way in and marks the outputs of secret inputs secret again
-        return ConfigureResponse(accept_secrets=False, supports_preview=True, accept_resources=False)
+        if self.cloud.mode == HOSTS:
+            await self.cloud.hosts.start_all()     # the recorded instances answer again (a later up, a destroy)
+        return ConfigureResponse(accept_secrets=True, supports_preview=True, accept_resources=False)
 
     # --- check and diff ----------------------------------------------------------------------------------------------
     async def check(self, request: CheckRequest) -> CheckResponse:
@@ -97,14 +120,14 @@ class StandInAws(Provider):
         if type_ not in TYPES:
             return CheckResponse(inputs=request.new_inputs, failures=[CheckFailure(
                 "", f"{type_}: the local cloud's stand-in for pulumi-aws does not implement this type "
-                    "(stackkit/engine/aws/schema.py lists the ones it does)")])
+                    "(stackkit/local/aws/kinds.py lists the ones it does)")])
         news = map_to_py(request.new_inputs)
         olds = map_to_py(request.old_inputs)
         info = TYPES[type_]
         if info.autoname and news.get(info.autoname) is None:
             news[info.autoname] = olds.get(info.autoname) or autoname(request.name, request.random_seed,
                                                                        info.autoname_max)
-        failures = [CheckFailure(p, r) for p, r in rules.check(type_, news)]
+        failures = [CheckFailure(p, r) for p, r in validation.check(type_, reveal(news))]
         return CheckResponse(inputs=map_from_py(news), failures=failures)
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
@@ -118,7 +141,8 @@ class StandInAws(Provider):
             o, n = olds.get(k), news.get(k)
             if not has_unknown(n) and normal(o) == normal(n):
                 continue
-            replace = replaces(type_, k, o, UNKNOWN if has_unknown(n) else n) if type_ in TYPES else False
+            replace = replaces(type_, k, reveal(o), UNKNOWN if has_unknown(n) else reveal(n)) \
+                if type_ in REPLACES else False
             if o is None:
                 kind = PropertyDiffKind.ADD_REPLACE if replace else PropertyDiffKind.ADD
             elif n is None:
@@ -139,27 +163,30 @@ class StandInAws(Provider):
             return CreateResponse(resource_id="", properties=map_from_py(self._computed(type_, "", props, preview=True)))
         info = TYPES[type_]
         if info.id_from:
-            id_ = props[info.id_from]
+            id_ = str(reveal(props[info.id_from]))
         elif info.id_prefix:
             id_ = new_id(info.id_prefix)
         else:
             id_ = ""
         out = self._computed(type_, id_, props, preview=False)
-        id_ = id_ or out.get("arn") or new_id(request.name)
+        id_ = id_ or reveal(out.get("arn")) or new_id(request.name)
         out["id"] = id_
-        if self.cloud.machine_settings() is not None:
-            await asyncio.to_thread(self._act_create, type_, id_, out)
-        self.cloud.put(id_, type_, out)
+        await self._act(type_, id_, out, old=None)
+        self.cloud.put(id_, type_, redacted(out))
         return CreateResponse(resource_id=id_, properties=map_from_py(out))
 
     async def read(self, request: ReadRequest) -> ReadResponse:
-        props = self.cloud.get(request.resource_id)
-        if props is None:
+        recorded = self.cloud.get(request.resource_id)
+        if recorded is None:
             return ReadResponse(resource_id="")   # gone
+        old = map_to_py(request.properties)
+        # what the records redacted is what the state holds (the cloud never keeps a secret)
+        props = {k: old[k] if v == REDACTED and k in old else v for k, v in recorded.items()}
         inputs = {k: props[k] for k in props.get(INPUTS_KEY, []) if k in props}
         return ReadResponse(resource_id=request.resource_id, properties=map_from_py(props), inputs=map_from_py(inputs))
 
     async def update(self, request: UpdateRequest) -> UpdateResponse:
+        type_ = rtype(request)
         olds = map_to_py(request.olds)
         news = map_to_py(request.news)
         out = {**{k: v for k, v in olds.items() if k not in olds.get(INPUTS_KEY, [])}, **news,
@@ -167,18 +194,19 @@ class StandInAws(Provider):
         if "tags" in news:
             out["tagsAll"] = news["tags"]
         if not request.preview:
-            self.cloud.put(request.resource_id, rtype(request), out)
+            await self._act(type_, request.resource_id, out, old=olds)
+            self.cloud.put(request.resource_id, type_, redacted(out))
         return UpdateResponse(properties=map_from_py(out))
 
     async def delete(self, request: DeleteRequest) -> None:
+        type_ = rtype(request)
         props = map_to_py(request.properties)
-        if self.cloud.machine_settings() is not None:
-            await asyncio.to_thread(self._act_delete, rtype(request), request.resource_id, props)
+        await self._act_delete(type_, request.resource_id, props)
         self.cloud.drop(request.resource_id)
 
     # --- invokes -----------------------------------------------------------------------------------------------------
     async def invoke(self, request: InvokeRequest) -> InvokeResponse:
-        args = map_to_py(request.args)
+        args = reveal(map_to_py(request.args))
         tok = request.tok
         if tok == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{self.region}{c}" for c in "abc"]
@@ -203,17 +231,18 @@ class StandInAws(Provider):
     def _computed(self, type_: str, id_: str, props: dict[str, Any], preview: bool) -> dict[str, Any]:
         info = TYPES[type_]
         out = {**props, INPUTS_KEY: sorted(props), "tagsAll": props.get("tags") or {}}
+        plain = reveal(props)
 
         def val(v: Any) -> Any:
             return UNKNOWN if preview else v
         h = secrets.token_hex(8)
-        name = props.get(info.autoname) if info.autoname else id_
+        name = plain.get(info.autoname) if info.autoname else id_
         if info.arn:
             out["arn"] = val(info.arn.format(region=self.region, account=ACCOUNT, id=id_, name=name, hex=h,
                                              hex2=secrets.token_hex(8)))
         if type_ == INSTANCE:
-            subnet = self.cloud.get(str(props.get("subnetId")))
-            out["availabilityZone"] = props.get("availabilityZone") or (subnet or {}).get("availabilityZone") \
+            subnet = self.cloud.get(str(plain.get("subnetId")))
+            out["availabilityZone"] = plain.get("availabilityZone") or (subnet or {}).get("availabilityZone") \
                 or f"{self.region}a"
             for k in ("privateIp", "publicIp", "privateDns", "publicDns", "primaryNetworkInterfaceId"):
                 out[k] = UNKNOWN
@@ -224,7 +253,7 @@ class StandInAws(Provider):
             out["publicDns"] = UNKNOWN
         elif type_ == "aws:ec2/keyPair:KeyPair":
             out["keyPairId"] = val(id_)
-            out["fingerprint"] = val(hashlib.md5(str(props.get("publicKey")).encode()).hexdigest())  # noqa: S324
+            out["fingerprint"] = val(hashlib.md5(str(plain.get("publicKey")).encode()).hexdigest())  # noqa: S324
         elif type_ == "aws:lb/loadBalancer:LoadBalancer":
             out["dnsName"] = val(f"{name}-{int(h[:8], 16) % 10**9}.{self.region}.elb.amazonaws.com")
             out["zoneId"] = val("Z32O12XQLNTSW2")
@@ -232,58 +261,93 @@ class StandInAws(Provider):
         elif type_ == "aws:lb/targetGroup:TargetGroup":
             out["arnSuffix"] = val(f"targetgroup/{name}/{h}")
         elif type_ == "aws:rds/instance:Instance":
-            port = props.get("port") or (5432 if props.get("engine") == "postgres" else 3306)
+            port = plain.get("port") or (5432 if plain.get("engine") == "postgres" else 3306)
             address = f"{name}.c{h[:10]}.{self.region}.rds.amazonaws.com"
             out.update(port=port, address=val(address), endpoint=val(f"{address}:{int(port)}"),
                        resourceId=val(f"db-{h.upper()}"))
         elif type_ == "aws:ec2/securityGroup:SecurityGroup":
             out["ownerId"] = ACCOUNT
+        elif type_ == INVOCATION:
+            out["result"] = val(json.dumps({"local": "recorded"}))
+        elif type_ == EIP_ASSOCIATION and not preview:
+            out["publicIp"] = (self.cloud.get(str(plain.get("allocationId"))) or {}).get("publicIp")
         if not preview and type_ in (INSTANCE, EIP):
-            out.update(self._addresses(type_, id_, props))
+            out.update(self._addresses(type_, id_, plain))
         return out
 
     def _addresses(self, type_: str, id_: str, props: dict[str, Any]) -> dict[str, Any]:
-        machines = self.cloud.machine_settings() is not None
+        hosted = self.cloud.mode in (MACHINES, HOSTS)
         if type_ == EIP:
-            ip = self.cloud.allocate_address() if machines else _documentation_ip(id_, 100)
+            ip = self.cloud.allocate_address() if hosted else _documentation_ip(id_, 100)
             return {"publicIp": ip, "publicDns": f"ec2-{ip.replace('.', '-')}.compute-1.amazonaws.com"}
-        ip = self.cloud.allocate_address() if machines else _documentation_ip(id_, 10)
+        ip = self.cloud.allocate_address() if hosted else _documentation_ip(id_, 10)
         public = ip if props.get("associatePublicIpAddress", True) else ""
         return {"privateIp": ip, "publicIp": public, "privateDns": f"ip-{ip.replace('.', '-')}.ec2.internal",
                 "publicDns": f"ec2-{public.replace('.', '-')}.compute-1.amazonaws.com" if public else "",
                 "primaryNetworkInterfaceId": new_id("eni")}
 
     # --- what happens on this host -----------------------------------------------------------------------------------
-    def _act_create(self, type_: str, id_: str, out: dict[str, Any]) -> None:
-        if type_ == INSTANCE:
-            key = self.cloud.find("aws:ec2/keyPair:KeyPair", keyName=out.get("keyName"))
-            hostname = (out.get("tags") or {}).get("Name") or id_
-            self.cloud.boot(id_, out["privateIp"], hostname=hostname, public_key=key[1]["publicKey"] if key else "",
-                            user_data=out.get("userData"))
-        elif type_ == VOLUME:
-            self.cloud.volume_dir(id_).mkdir(parents=True, exist_ok=True)
-        elif type_ == ATTACHMENT:
-            self.cloud.attach(out["instanceId"], out["volumeId"], out["deviceName"])
-        elif type_ == EIP_ASSOCIATION:
-            eip = self.cloud.get(out["allocationId"]) or {}
-            self.cloud.add_address(out["instanceId"], eip["publicIp"])
-            out["publicIp"] = eip["publicIp"]
+    async def _act(self, type_: str, id_: str, out: dict[str, Any], old: dict[str, Any] | None) -> None:
+        mode = self.cloud.mode
+        plain = reveal(out)
+        if mode == HOSTS and type_ == INSTANCE and old is None:
+            key = from_cloud_config(plain.get("userData"))
+            if key is not None:
+                self.cloud.hosts.keep_key(id_, plain["privateIp"], key.private)
+                await self.cloud.hosts.start(id_)
+        if mode != MACHINES:
+            return
+        await asyncio.to_thread(self._machines, type_, id_, plain, reveal(old) if old is not None else None)
 
-    def _act_delete(self, type_: str, id_: str, props: dict[str, Any]) -> None:
+    def _machines(self, type_: str, id_: str, out: dict[str, Any], old: dict[str, Any] | None) -> None:
+        fleet = self.cloud.fleet()
+        if type_ == INSTANCE and old is None:
+            key = self.cloud.find("aws:ec2/keyPair:KeyPair", keyName=out.get("keyName"))
+            # as cloud-init: the hostname and the SSH host key of its user data, the key pair's key for its user
+            fleet.boot(id_, out["privateIp"], hostname=hostname_of(out.get("userData")) or id_,
+                       authorized_key=key[1]["publicKey"] if key else "", host_key=from_cloud_config(out.get("userData")))
+        elif type_ == VOLUME and old is None:
+            self.cloud.volume_dir(id_).mkdir(parents=True, exist_ok=True)
+        elif type_ == ATTACHMENT and old is None:
+            self.cloud.attach(out["instanceId"], out["volumeId"], out["deviceName"])
+        elif type_ == EIP_ASSOCIATION and old is None:
+            fleet.add_address(out["instanceId"], out["publicIp"])
+        elif type_ == ALARM:
+            # EC2's recover action: the machine of the alarm's InstanceId is watched while the alarm is
+            before = recovers(old or {}) and (old or {}).get("dimensions", {}).get("InstanceId")
+            now = recovers(out) and out.get("dimensions", {}).get("InstanceId")
+            if before and before != now:
+                fleet.heal(before, False)
+            if now:
+                fleet.heal(now, True)
+        elif type_ == INVOCATION and old is None:
+            play_invocation(self.cloud, json.loads(out.get("input") or "{}"))
+
+    async def _act_delete(self, type_: str, id_: str, props: dict[str, Any]) -> None:
+        plain = reveal(props)
+        mode = self.cloud.mode
+        if type_ == INSTANCE and mode == HOSTS:
+            await self.cloud.hosts.stop(id_)
+        if type_ in (INSTANCE, EIP) and mode in (MACHINES, HOSTS):
+            self.cloud.release(str(plain.get("privateIp") if type_ == INSTANCE else plain.get("publicIp")))
+        if mode == MACHINES:
+            await asyncio.to_thread(self._machines_delete, type_, id_, plain)
+
+    def _machines_delete(self, type_: str, id_: str, props: dict[str, Any]) -> None:
+        fleet = self.cloud.fleet()
         if type_ == INSTANCE:
-            self.cloud.terminate(id_)
-            self.cloud.release(str(props.get("privateIp")))
+            fleet.destroy(id_)
         elif type_ == ATTACHMENT:
             self.cloud.detach(props["instanceId"], props["deviceName"],
                               stop_first=bool(props.get("stopInstanceBeforeDetaching")))
         elif type_ == EIP_ASSOCIATION:
             eip = self.cloud.get(props["allocationId"]) or {}
             if eip.get("publicIp"):
-                self.cloud.add_address(props["instanceId"], eip["publicIp"], add=False)
-        elif type_ == EIP:
-            self.cloud.release(str(props.get("publicIp")))
+                fleet.add_address(props["instanceId"], eip["publicIp"], add=False)
         elif type_ == VOLUME:
             shutil.rmtree(self.cloud.volume_dir(id_), ignore_errors=True)
+        elif type_ == ALARM and recovers(props):
+            fleet.heal(str(props.get("dimensions", {}).get("InstanceId")), False)
 
 
 def _documentation_ip(id_: str, base: int) -> str:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from stackkit.aws.replacement import UNKNOWN
 from stackkit.config.aws_rules import (
     EBS_IOPS,
     EBS_SIZE,
@@ -26,7 +27,6 @@ from stackkit.config.aws_rules import (
     TAG_VALUE_MAX,
     VPC_PREFIX,
 )
-from stackkit.engine.aws.values import UNKNOWN
 
 # The facts (charsets, sizes, versions, regions) live in stackkit/config/aws_rules.py, which cites each; the load-time
 # checks read the same table.
