@@ -1,11 +1,14 @@
-"""The Pulumi program: load and validate the config, refuse an edit that would move or lose data, then build the
-Stack. __main__.py calls `run()`."""
+"""The Pulumi program: load and validate the config, refuse an edit that would move or lose data or lock stackkit out
+of the instances, then build the Stack. __main__.py calls `run()`."""
 
 from __future__ import annotations
 
 import pulumi
 
+from stackkit.cluster.access import KEYS_OUTPUT, rotation_problems
 from stackkit.cluster.data import HOLDERS_OUTPUT, data_moves, stale_retirements
+from stackkit.components.previous import previous_outputs
+from stackkit.components.stack import BASTION_OUTPUT, Stack
 from stackkit.config.load import from_pulumi
 from stackkit.errors import ConfigError, DataMoveError
 
@@ -25,18 +28,16 @@ def run() -> None:
     except ConfigError as exc:
         # one line per problem; nothing is registered yet
         raise Refused(exc) from None
-    from stackkit.components.previous import previous_outputs
-
-    # what the last deployment held, from its own outputs: an edit that would move or lose it stops here, before the
-    # engine runs any setup or configure (it would otherwise stop only at the protected delete, at the end)
-    previous = previous_outputs().get(HOLDERS_OUTPUT)
-    problems = data_moves(previous, loaded)
+    # what the last deployment held, from its own outputs: an edit that would move or lose it, or lock stackkit out of
+    # the instances, stops here, before the engine runs any setup or configure (it would otherwise stop only at the
+    # protected delete at the end, or at the first command that cannot connect)
+    previous = previous_outputs()
+    held = previous.get(HOLDERS_OUTPUT)
+    problems = data_moves(held, loaded) + rotation_problems(previous.get(KEYS_OUTPUT), loaded.config)
     if problems:
         raise Refused(DataMoveError(problems))
-    for warning in stale_retirements(previous, loaded):
+    for warning in stale_retirements(held, loaded):
         pulumi.log.warn(warning)
-    from stackkit.components.stack import Stack
-
-    stack = Stack(loaded)
+    stack = Stack(loaded, previous_bastion=previous.get(BASTION_OUTPUT))
     for key, value in stack.outputs.items():
         pulumi.export(key, value)

@@ -79,7 +79,9 @@ EXPECTED_COUNTS = {
                    "aws:ec2/volumeAttachment:VolumeAttachment": 2, "aws:ec2/eip:Eip": 2 + 1,   # frontends, NAT
                    "aws:ec2/natGateway:NatGateway": 1,
                    "aws:lb/loadBalancer:LoadBalancer": 1, "aws:lb/targetGroupAttachment:TargetGroupAttachment": 2,
-                   "aws:ec2/subnet:Subnet": 4, "command:remote:Command": 8 * 3 + 5,
+                   "aws:ec2/subnet:Subnet": 4,
+                   # setup, configure, shutdown and users per instance; a deploy per plone instance
+                   "command:remote:Command": 8 * 4 + 5,
                    "command:remote:CopyToRemote": 8,       # each instance's library
                    "pulumi:index:Stash": 3 + 8,    # two batch barriers, members-ready, one pinned host key per instance
                    # auto healing: recover + reboot per instance; load-based plone: scale up + down
@@ -93,10 +95,10 @@ EXPECTED_COUNTS = {
     "staging": {"stackkit:index:Stack": 1, "stackkit:index:Layer": 4, "stackkit:index:Instance": 1,
                 "aws:ec2/instance:Instance": 1, "aws:ebs/volume:Volume": 2, "aws:ec2/eip:Eip": 1,
                 "aws:ec2/natGateway:NatGateway": 0,
-                "command:remote:Command": 4, "command:remote:CopyToRemote": 1, "pulumi:index:Stash": 1 + 1,
+                "command:remote:Command": 5, "command:remote:CopyToRemote": 1, "pulumi:index:Stash": 1 + 1,
                 "aws:cloudwatch/metricAlarm:MetricAlarm": 2},
     "relstorage": {"stackkit:index:Database": 1, "aws:rds/instance:Instance": 1, "aws:ec2/instance:Instance": 5,
-                   "aws:ebs/volume:Volume": 0, "command:remote:Command": 5 * 3 + 2, "command:remote:CopyToRemote": 5,
+                   "aws:ebs/volume:Volume": 0, "command:remote:Command": 5 * 4 + 2, "command:remote:CopyToRemote": 5,
                    "pulumi:index:Stash": 2 + 5, "aws:cloudwatch/metricAlarm:MetricAlarm": 5 * 2},  # a batch barrier
 }
 

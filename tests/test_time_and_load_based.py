@@ -13,9 +13,8 @@ import pytest
 
 from stackkit.config.schedule import Schedule
 from stackkit.config.stackfile import StackFile
-from stackkit.lifecycle.rules import commands, steps
-from stackkit.local.automation import last_firing, play_scale, schedule_actions
-from stackkit.local.state import LocalState
+from stackkit.local.aws.cloud import Cloud
+from stackkit.local.playback import last_firing, play_scale, schedule_actions
 from stackkit.plan.evaluate import Plan, Resource, evaluate
 
 # --- the week ------------------------------------------------------------------------------------------------------
@@ -176,22 +175,6 @@ def test_instances_carry_the_tags_and_monitoring_the_function_and_alarms_need(pl
 
 # --- none of it runs a script --------------------------------------------------------------------------------------
 
-NO_SCRIPT = [
-    ("schedule removed", {"-instances.app4.schedule": None}),
-    ("schedule changed", {"instances.app4.schedule": {"timezone": "UTC", "sat": "10-12"}}),
-    ("another time-based instance", {"instances.app3.schedule": {"mon": "08-18"}}),
-    ("thresholds changed", {"layers.plone.load_based.up.cpu": 70, "layers.plone.load_based.ignore_minutes": 10}),
-    ("load-based off", {"-layers.plone.load_based": None, "-instances.app5.load_based": None}),
-    ("another load-based instance", {"instances.app3.load_based": True}),
-]
-
-
-@pytest.mark.parametrize(("name", "change"), NO_SCRIPT, ids=[n for n, _ in NO_SCRIPT])
-def test_schedules_and_thresholds_run_no_script(stack_files: dict[str, StackFile], plans: dict[str, Plan], name: str,
-                                                change: dict) -> None:
-    sf = stack_files["production"]
-    after = evaluate(sf.with_change(change))
-    assert [s.name for s in commands(steps(plans["production"], after))] == []
 
 
 def test_a_layer_whose_last_load_based_instance_goes_keeps_no_alarm(stack_files: dict[str, StackFile]) -> None:
@@ -238,34 +221,19 @@ def test_each_time_and_load_based_instance_is_woken_before_its_scripts_and_settl
     assert by_sid["MarkWoken"]["Condition"] == {"ForAllValues:StringEquals": {"aws:TagKeys": ["stackkit:woken"]}}
 
 
-# (change, the instances whose wake and settle are re-invoked: those where a script runs)
-WOKEN = [
-    ({"apps.site.source.revision": "v2"}, {"app4", "app5"}),              # a deploy everywhere
-    ({"instances.web3": {"layers": ["frontend"], "az": 0}}, set()),          # configure on the frontends only
-    ({"instances.app5.attributes": {"plone": {"threads": 3}}}, {"app5"}),    # app5's own configure
-    ({"-instances.app4.schedule": None}, set()),     # app4 is 24/7 now: its wake and settle go, nothing runs
-]
-
-
-@pytest.mark.parametrize(("change", "woken"), WOKEN, ids=[json.dumps(c)[:40] for c, _ in WOKEN])
-def test_wake_and_settle_are_re_invoked_exactly_where_a_script_runs(stack_files: dict[str, StackFile],
-                                                                    plans: dict[str, Plan], change: dict,
-                                                                    woken: set) -> None:
-    sf = stack_files["production"]
-    after = evaluate(sf.with_change(change))
-    todo = steps(plans["production"], after)
-    invoked = {s.name.rsplit("-", 1)[0] for s in todo if s.type == INVOCATION and s.phase == "create"}
-    assert invoked == woken
-    scripted = {s.instance for s in commands(todo)}
-    assert woken <= scripted
-
-
 # --- the local players over a recorded state -----------------------------------------------------------------------
 
-def _recorded(plan: Plan) -> LocalState:
-    state = LocalState(stack="production", resources={r.urn: r for r in plan.resources})
-    state.machines = {r.name: f"{r.name}-1" for r in plan.of_type("aws:ec2/instance:Instance")}
-    return state
+def _recorded(plan: Plan, folder: Path) -> Cloud:
+    """The local cloud's records of a plan's resources, as the stand-in keeps them (a machine named by its id)."""
+    cloud = Cloud(folder / "cloud")
+    for r in plan.resources:
+        if r.custom and r.type.startswith("aws:"):
+            cloud.put(r.id, r.type, {**r.secret_inputs, "id": r.id})
+    return cloud
+
+
+def _id(plan: Plan, name: str) -> str:
+    return plan.named(name, "aws:ec2/instance:Instance").id
 
 
 # (moment, what the schedules want for app4)
@@ -280,9 +248,9 @@ PLAYED = [
 
 @pytest.mark.parametrize(("moment", "action"), PLAYED)
 def test_the_schedule_player_applies_the_last_schedule_that_fired(plans: dict[str, Plan], moment: str,
-                                                                  action: str) -> None:
-    got = schedule_actions(_recorded(plans["production"]), datetime.fromisoformat(moment))
-    assert {i: f.action for i, f in got.items()} == {"app4": action}
+                                                                  action: str, tmp_path: Path) -> None:
+    got = schedule_actions(_recorded(plans["production"], tmp_path), datetime.fromisoformat(moment))
+    assert {i: f.action for i, f in got.items()} == {_id(plans["production"], "app4"): action}
 
 
 def test_last_firing_refuses_an_expression_stackkit_does_not_write() -> None:
@@ -300,7 +268,7 @@ class FakeFleet:
         self.entries = entries
         self.calls: list[tuple[str, str]] = []
 
-    def _state(self) -> dict[str, dict]:
+    def state(self) -> dict[str, dict]:
         return self.entries
 
     def start(self, name: str, timeout: float = 90) -> None:
@@ -316,17 +284,20 @@ class FakeFleet:
 def test_the_scale_player_runs_the_functions_decision_on_the_load_based_machine(plans: dict[str, Plan],
                                                                                 tmp_path: Path) -> None:
     import os
-    state = _recorded(plans["production"])
+    plan = plans["production"]
+    cloud = _recorded(plan, tmp_path)
     me = os.getpid()          # a live pid: "running"
-    fleet = FakeFleet({f"app{i}-1": {"pid": me, "started": 1000.0 + i} for i in range(1, 6)})
-    down = play_scale(state, fleet, "plone", "down", now=5000.0, log=lambda _: None)
-    assert down.stop == ("app5-1",) and fleet.calls == [("stop", "app5-1")], "only the load-based one, never app1-4"
-    assert fleet.entries["app5-1"]["scaled_at"] == 5000.0
-    fleet.entries["app5-1"]["pid"] = 0
-    ignored = play_scale(state, fleet, "plone", "up", now=5000.0 + 299, log=lambda _: None)
+    ids = {i: _id(plan, f"app{i}") for i in range(1, 6)}
+    fleet = FakeFleet({ids[i]: {"pid": me, "started": 1000.0 + i} for i in range(1, 6)})
+    app5 = ids[5]
+    down = play_scale(cloud, "plone", "down", now=5000.0, log=lambda _: None, fleet=fleet)
+    assert down.stop == (app5,) and fleet.calls == [("stop", app5)], "only the load-based one, never app1-4"
+    assert fleet.entries[app5]["scaled_at"] == 5000.0
+    fleet.entries[app5]["pid"] = 0
+    ignored = play_scale(cloud, "plone", "up", now=5000.0 + 299, log=lambda _: None, fleet=fleet)
     assert ignored.start == () and "ignor" in ignored.reason
-    up = play_scale(state, fleet, "plone", "up", now=5000.0 + 301, log=lambda _: None)
-    assert up.start == ("app5-1",) and fleet.calls[-1] == ("start", "app5-1")
+    up = play_scale(cloud, "plone", "up", now=5000.0 + 301, log=lambda _: None, fleet=fleet)
+    assert up.start == (app5,) and fleet.calls[-1] == ("start", app5)
     from stackkit.errors import LocalError
     with pytest.raises(LocalError, match="does not scale on load"):
-        play_scale(state, fleet, "frontend", "up", log=lambda _: None)
+        play_scale(cloud, "frontend", "up", log=lambda _: None, fleet=fleet)

@@ -26,7 +26,7 @@ from stackkit.config.load import Loaded
 HOLDERS_OUTPUT = "data_holders"
 DOCS = "docs/lifecycle.md, 'What stackkit refuses to do to your data'"
 
-# the inputs whose change makes the engine replace the holder with a new, empty one (stackkit/engine/aws/schema.py,
+# the inputs whose change makes the engine replace the holder with a new, empty one (stackkit.aws.replacement,
 # from terraform-provider-aws' ForceNew): holder field -> the provider's input
 REPLACED_BY = {
     "volume": {"az": "availabilityZone", "encrypted": "encrypted"},

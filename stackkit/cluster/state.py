@@ -6,8 +6,9 @@ Each event sees only what it needs, so a command's inputs change only when its s
 - deploy / undeploy: + the app, the databases it uses (no members: a membership change never redeploys)
 - configure: + members of the layers the instance watches (`watches` in layer.yaml; `*` = all), all apps,
   the databases its layers use
-- users (the users step, not an OpsWorks event): the stack and the users of the instance's layers, nothing else; no
-  other view holds a user, so a change to `users` re-runs only the users step of the instances it concerns
+- users (the users step, not an OpsWorks event): the stack, the deploy user's keys and the users of the instance's
+  layers, nothing else; no other view holds a user or a key, so a change to `users` or to the stack's authorized keys
+  re-runs only the users step of the instances it concerns
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from stackkit.cluster.access import deploy_keys
 from stackkit.config.attributes import lookup
 from stackkit.config.instance_types import architecture, vcpus
 from stackkit.config.layerspec import APP_PARTS, Backends
@@ -262,13 +264,14 @@ def instance_users(loaded: Loaded, instance: str) -> list[str]:
 
 
 def users_view(loaded: Loaded, instance: str) -> dict[str, Any]:
-    """The users step's view: the instance's users with their key and sudo, not their layers (a layer edit that keeps
-    the same users on an instance changes nothing there)."""
+    """The users step's view: the deploy user's keys (stackkit.cluster.access) and the instance's users with their key
+    and sudo, not their layers (a layer edit that keeps the same users on an instance changes nothing there)."""
     cfg = loaded.config
     return {
         "event": "users",
         "stack": stack_record(loaded),
         "instance": {"name": instance},
+        "deploy": {"user": cfg.stack.user, "keys": deploy_keys(cfg)},
         "users": {u: {"ssh_public_key": cfg.users[u].ssh_public_key, "sudo": cfg.users[u].sudo}
                   for u in instance_users(loaded, instance)},
     }

@@ -101,9 +101,12 @@ class Instance(pulumi.ComponentResource):
             # holds the host key's private half: a secret, encrypted in the state
             user_data=pulumi.Output.secret(cloud_config(args.hostname, args.host_key)),
             tags={**tags, "Name": f"{args.hostname}"},
-            # a newer AMI must not replace a running instance: replace it on purpose (a new name); the user data
-            # (hostname, host key) is the first one for good: the engine gives a replacement the old copy's
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami", "userData"], depends_on=args.egress))
+            # a newer AMI must not replace a running instance: replace it on purpose (a new name). The user data
+            # (hostname, host key) and the key pair act at first boot only: a running instance keeps its first ones
+            # (a new stack SSH key reaches it through the users step: stackkit.cluster.access), and a replacement is
+            # created from the program's current ones (the engine re-checks a replacement's inputs without the old)
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami", "userData", "keyName"],
+                                        depends_on=args.egress))
         self.host_key = self._pin(name, args)
         # on the instance's id only, and an input of nothing: healing never runs a lifecycle script
         self.alarms = ([] if args.healing is None
@@ -148,8 +151,10 @@ class Instance(pulumi.ComponentResource):
     def _pin(self, name: str, args: InstanceArgs) -> pulumi.Output[str] | None:
         if args.pin == "derived":
             # the key of the instance's first user data, kept by a Stash: its output stays the value it was created
-            # with, as the instance keeps its first user data (a later change of the stack's SSH key changes neither)
-            stash = pulumi.Stash(f"{name}-host-key", input=args.host_key.public, opts=pulumi.ResourceOptions(parent=self))
+            # with, as the instance keeps its first user data (a later change of the stack's SSH key changes neither);
+            # replaced with the instance, whose replacement boots with the program's current user data
+            stash = pulumi.Stash(f"{name}-host-key", input=args.host_key.public,
+                                 opts=pulumi.ResourceOptions(parent=self, replace_with=[self.ec2]))
             return stash.output
         if args.pin == "unpinned":
             pulumi.log.warn(f"{name}: its SSH host key is not checked (instances.{name}.host_key: unpinned): the "

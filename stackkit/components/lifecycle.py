@@ -11,9 +11,14 @@ stackkit:users gives it a user. The order and the re-run rules (docs/lifecycle.m
 - configure's triggers are the fingerprint of the state its layers watch: only a change there replaces (re-runs) it;
 - shutdown's create only prepares; its delete runs the layers' shutdown scripts while the host is still up: after the
   survivors' configure (deletes run last), before volumes detach and the instance terminates (reverse dependency order);
-- users runs after setup and waits for no deploy; its input is only the users of the instance (users_view), so a change
-  to stackkit:users updates (re-runs) it on the instances concerned and nothing else; it exists while the instance has
-  a user, and its delete (lock_users) locks every user stackkit created there; it goes unrun with its instance.
+- users runs after setup and waits for no deploy; its input is only the deploy user's keys and the users of the
+  instance (users_view), so a change to stackkit:users or stack.ssh_authorized_keys updates (re-runs) it on the
+  instances concerned and nothing else; its delete (lock_users) locks every user stackkit created there; it goes unrun
+  with its instance.
+
+Every command's update runs its job only when the job changed (stackkit.lifecycle.host: `--if-changed`):
+pulumi-command updates a command whenever any input changes, its connection included, and a connection changes with
+the bastion or the stack's SSH key, never what the script does.
 """
 
 from __future__ import annotations
@@ -39,12 +44,13 @@ from stackkit.components.instance import Instance
 from stackkit.components.wake import Wake, digest
 from stackkit.config.load import Loaded
 from stackkit.config.load_based import gate_payload
-from stackkit.config.placement import bastion, is_public
+from stackkit.config.placement import is_public
 from stackkit.lifecycle.bundle import event_layers, files, library, users_stdin
 from stackkit.lifecycle.bundle import stdin as command_stdin
-from stackkit.lifecycle.script import RUN_JOB, UPLOAD
+from stackkit.lifecycle.script import RUN_JOB, UPDATE_JOB, UPLOAD
 
 SECRET_OUTPUTS = ["stdout", "stderr"]
+COMMANDS_OUTPUT = "commands"
 
 
 @dataclass
@@ -55,6 +61,8 @@ class Lifecycle:
     shutdown: dict[str, remote.Command]
     barrier: pulumi.Resource
     users: dict[str, remote.Command]
+    # command name -> {instance, create, delete, app}: the events each command's create and delete run (an output)
+    commands: dict[str, dict[str, str | None]]
 
 
 def deploy_batches(loaded: Loaded, app: str) -> list[list[str]]:
@@ -78,9 +86,11 @@ def deploy_batches(loaded: Loaded, app: str) -> list[list[str]]:
 
 class _Builder:
     def __init__(self, loaded: Loaded, instances: dict[str, Instance], dbs: dict[str, pulumi.Output[DatabaseFacts]],
-                 stack: pulumi.Resource, waker: Wake | None = None) -> None:
+                 stack: pulumi.Resource, waker: Wake | None = None, bastion: str | None = None) -> None:
         self.loaded = loaded
         self.waker = waker
+        self.bastion = bastion
+        self.commands: dict[str, dict[str, str | None]] = {}
         # time- and load-based instances: what their settle invocation needs besides the id (a schedule's hours)
         self.gated = {n: p for n in instances if (p := gate_payload(loaded, n)) is not None}
         self.triggers: dict[str, pulumi.Output[str]] = {}
@@ -107,7 +117,7 @@ class _Builder:
 
     def proxy(self, name: str) -> remote.ProxyConnectionArgs | None:
         """A private instance (no public IP) is reached through the stack's bastion (stackkit.config.placement)."""
-        jump = bastion(self.loaded.config, self.loaded.specs)
+        jump = self.bastion
         if jump is None or is_public(self.loaded.config, self.loaded.specs, name):
             return None
         return remote.ProxyConnectionArgs(host=self.instances[jump].address, user=self.loaded.config.stack.user,
@@ -140,11 +150,14 @@ class _Builder:
 
     def command(self, name: str, suffix: str, *, create: str, delete: str | None, stdin: pulumi.Input[str],
                 triggers: list[Any], depends_on: list[pulumi.Resource], deleted_with: bool = True,
-                delete_before_replace: bool = False) -> remote.Command:
+                delete_before_replace: bool = False, app: str | None = None) -> remote.Command:
+        """One lifecycle command: `create` and `delete` are events; its update runs `create`'s job if it changed."""
         inst = self.instances[name]
+        self.commands[f"{name}-{suffix}"] = {"instance": name, "create": create, "delete": delete, "app": app}
         return remote.Command(
-            f"{name}-{suffix}", connection=self.connection(name), create=create, delete=delete, stdin=stdin,
-            triggers=triggers, add_previous_output_in_env=False,
+            f"{name}-{suffix}", connection=self.connection(name), create=RUN_JOB.format(event=create),
+            update=UPDATE_JOB.format(event=create), delete=RUN_JOB.format(event=delete) if delete else None,
+            stdin=stdin, triggers=triggers, add_previous_output_in_env=False,
             opts=pulumi.ResourceOptions(
                 parent=inst, depends_on=depends_on, additional_secret_outputs=SECRET_OUTPUTS,
                 deleted_with=inst.ec2 if deleted_with else None, delete_before_replace=delete_before_replace))
@@ -199,7 +212,7 @@ class _Builder:
             def shutdown_views(f: dict, d: dict, name: str = name) -> dict[str, Any]:
                 return {"shutdown": view(loaded, name, "shutdown", f, d)}
             shutdown_in[name] = self._stdin(name, [name], shutdown_views)
-        users_in = {name: users_stdin(name, uv) for name in self.instances if (uv := users_view(loaded, name))["users"]}
+        users_in = {name: users_stdin(name, users_view(loaded, name)) for name in self.instances}
         paths = {name: self.library_path(name) for name in self.instances}
         wake = self._wakes({n: [Path(paths[n]).name, setup_in[n], *[v for (i, _), v in sorted(deploy_in.items()) if i == n],
                                 configure_in[n], shutdown_in[n], users_in.get(n), cfg.instances[n].setup_nonce,
@@ -216,7 +229,7 @@ class _Builder:
                 deps.append(inst.eip_association)
             libraries[name] = self.library(name, paths[name], after_wake(name, deps))
             setup[name] = self.command(
-                name, "setup", create=RUN_JOB.format(event="setup"), delete=None, stdin=setup_in[name],
+                name, "setup", create="setup", delete=None, stdin=setup_in[name],
                 triggers=[inst.ec2.id, cfg.instances[name].setup_nonce], depends_on=after_wake(name, [libraries[name]]))
 
         deploys: dict[tuple[str, str], remote.Command] = {}
@@ -232,7 +245,7 @@ class _Builder:
                 current: list[pulumi.Resource] = []
                 for name in batch:
                     cmd = self.command(
-                        name, f"deploy-{app}", create=RUN_JOB.format(event="deploy"), delete=RUN_JOB.format(event="undeploy"),
+                        name, f"deploy-{app}", create="deploy", delete="undeploy", app=app,
                         stdin=deploy_in[(name, app)], triggers=[self.instances[name].ec2.id],
                         depends_on=[setup[name], libraries[name], *previous])
                     deploys[(name, app)] = cmd
@@ -252,18 +265,18 @@ class _Builder:
         for name, inst in self.instances.items():
             joined = configure_in[name]
             configure[name] = self.command(
-                name, "configure", create=RUN_JOB.format(event="configure"), delete=None,
+                name, "configure", create="configure", delete=None,
                 stdin=joined.apply(lambda j: j[0]),
                 triggers=[joined.apply(lambda j: j[1]), cfg.stack.configure_nonce],
                 depends_on=after_wake(name, [barrier, libraries[name]]))
             shutdown[name] = self.command(
-                name, "shutdown", create=RUN_JOB.format(event="prepare"), delete=RUN_JOB.format(event="shutdown"),
+                name, "shutdown", create="prepare", delete="shutdown",
                 stdin=shutdown_in[name], triggers=[inst.ec2.id, *[a.id for a in inst.attachments]],
                 depends_on=[configure[name], libraries[name], *inst.attachments], deleted_with=False)
         users: dict[str, remote.Command] = {}
         for name, stdin in users_in.items():
             users[name] = self.command(
-                name, "users", create=RUN_JOB.format(event="users"), delete=RUN_JOB.format(event="lock_users"),
+                name, "users", create="users", delete="lock_users",
                 stdin=stdin, triggers=[self.instances[name].ec2.id], depends_on=[setup[name], libraries[name]])
         for name, w in wake.items():
             # after its own scripts and after every setup and deploy of the stack (the barrier): a woken instance
@@ -273,7 +286,7 @@ class _Builder:
                                    *[c for (i, _), c in deploys.items() if i == name],
                                    *([users[name]] if name in users else [])])
         return Lifecycle(setup=setup, deploys=deploys, configure=configure, shutdown=shutdown, barrier=barrier,
-                         users=users)
+                         users=users, commands=dict(sorted(self.commands.items())))
 
     def _wakes(self, inputs: dict[str, list[Any]]) -> dict[str, pulumi.Resource]:
         """<i>-wake for each time- or load-based instance: before its scripts, re-invoked when one of their inputs
@@ -293,5 +306,5 @@ class _Builder:
 
 
 def add_lifecycle(loaded: Loaded, instances: dict[str, Instance], dbs: dict[str, pulumi.Output[DatabaseFacts]],
-                  stack: pulumi.Resource, waker: Wake | None = None) -> Lifecycle:
-    return _Builder(loaded, instances, dbs, stack, waker).build()
+                  stack: pulumi.Resource, waker: Wake | None = None, bastion: str | None = None) -> Lifecycle:
+    return _Builder(loaded, instances, dbs, stack, waker, bastion).build()

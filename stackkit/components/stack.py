@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from stackkit.cluster.access import KEYS_OUTPUT, keys_output
 from stackkit.cluster.data import HOLDERS_OUTPUT, holders
 from stackkit.cluster.hostkeys import derive
 from stackkit.cluster.state import DatabaseFacts
@@ -17,7 +18,7 @@ from stackkit.components.database import Database, DatabaseArgs
 from stackkit.components.healing import Healing
 from stackkit.components.instance import Instance, InstanceArgs, VolumeSpec
 from stackkit.components.layer import Layer, LayerArgs, ingress_rules
-from stackkit.components.lifecycle import Lifecycle, add_lifecycle
+from stackkit.components.lifecycle import COMMANDS_OUTPUT, Lifecycle, add_lifecycle
 from stackkit.components.network import Network, create_network
 from stackkit.components.scaling import ScaledLayer, Scaling
 from stackkit.components.schedule import Schedules, Timed
@@ -26,6 +27,8 @@ from stackkit.config.instance_types import recoverable
 from stackkit.config.load import Loaded
 from stackkit.config.load_based import gate_payload, load_based_layer, scaled_layers, scaler_settings
 from stackkit.config.placement import bastion, is_public, private_instances
+
+BASTION_OUTPUT = "bastion"
 
 
 class Stack(pulumi.ComponentResource):
@@ -36,7 +39,8 @@ class Stack(pulumi.ComponentResource):
     apps: dict[str, App]
     lifecycle: Lifecycle
 
-    def __init__(self, loaded: Loaded, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, loaded: Loaded, opts: pulumi.ResourceOptions | None = None,
+                 previous_bastion: str | None = None) -> None:
         cfg = loaded.config
         name = cfg.stack.name
         super().__init__("stackkit:index:Stack", name, None, opts)
@@ -44,6 +48,8 @@ class Stack(pulumi.ComponentResource):
         self._loaded = loaded
         self._child = pulumi.ResourceOptions(parent=self)
         self.tags = {**cfg.stack.tags, "stackkit:stack": name}
+        # the bastion stays where the last deployment had it while it is a public instance (stackkit.config.placement)
+        self.bastion = bastion(cfg, loaded.specs, previous=previous_bastion)
 
         self.network = create_network(name, cfg.stack.network, self.tags, self,
                                       nat=bool(private_instances(cfg, loaded.specs)))
@@ -60,7 +66,7 @@ class Stack(pulumi.ComponentResource):
         self.wake = Wake(name, [self.instances[n].ec2.arn for n in gated],
                          sorted({s.timezone for i in cfg.instances.values() if (s := i.schedule) is not None}),
                          self.tags, opts=self._child) if gated else None
-        self.lifecycle = add_lifecycle(loaded, self.instances, db_facts, self, self.wake)
+        self.lifecycle = add_lifecycle(loaded, self.instances, db_facts, self, self.wake, bastion=self.bastion)
         for lname, layer in self.layers.items():
             for iname in cfg.layer_instances(lname):
                 layer.attach(iname, self.instances[iname].ec2.id, after=[self.lifecycle.shutdown[iname]])
@@ -83,7 +89,6 @@ class Stack(pulumi.ComponentResource):
                                      policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", opts=self._child)
         self.instance_profile = aws.iam.InstanceProfile(f"{name}-instance", role=self.role.name, opts=self._child)
         # the bastion carries this group; SSH from it reaches the private instances (docs/design.md, Network)
-        self.bastion = bastion(cfg, self._loaded.specs)
         self.bastion_group = None if self.bastion is None else aws.ec2.SecurityGroup(
             f"{name}-bastion", vpc_id=self.network.vpc_id,
             description="stackkit: the bastion, SSH through it to the private instances",
@@ -199,10 +204,16 @@ class Stack(pulumi.ComponentResource):
 
     def _outputs(self) -> dict[str, pulumi.Input[object]]:
         out: dict[str, pulumi.Input[object]] = {
-            "instances": {n: {"address": i.address, "private_ip": i.ec2.private_ip}
+            "instances": {n: {"id": i.ec2.id, "address": i.address, "private_ip": i.ec2.private_ip}
                           for n, i in self.instances.items()},
-            # read back by the next run before it registers anything (stackkit.program): what this deployment holds
+            # read back by the next run before it registers anything (stackkit.program): what this deployment holds,
+            # the keys its instances authorize, where SSH to the private instances goes through
             HOLDERS_OUTPUT: holders(self._loaded),
+            KEYS_OUTPUT: keys_output(self._loaded.config),
+            BASTION_OUTPUT: self.bastion,
+            # every lifecycle command: its instance, the events its create and delete run, its app (the console,
+            # `plan --against`)
+            COMMANDS_OUTPUT: self.lifecycle.commands,
         }
         lbs = {n: la.load_balancer.dns_name for n, la in self.layers.items() if la.load_balancer is not None}
         if lbs:

@@ -123,12 +123,18 @@ class Notifications(_Strict):
         return v
 
 
+SshPublicKey = Annotated[str, Field(pattern=r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$")]
+
+
 class StackSettings(_Strict):
     name: Name
     os: Literal["debian-12", "ubuntu-24.04"] = "debian-12"
     ssh_user: str | None = None
-    ssh_public_key: str = Field(pattern=r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$")
+    ssh_public_key: SshPublicKey
     ssh_private_key: SecretStr
+    # more public keys of the deploy user, authorized on every instance besides ssh_public_key's (the users step
+    # writes exactly these): how a key pair is rotated without losing an instance (docs/lifecycle.md)
+    ssh_authorized_keys: list[SshPublicKey] = []
     admin_cidrs: list[IPv4Network] = Field(min_length=1)
     network: Network = Network()
     attributes: dict[str, Any] = {}

@@ -64,10 +64,16 @@ def private_instances(cfg: StackConfig, specs: dict[str, LayerSpec]) -> list[str
     return sorted(n for n, public in placement(cfg, specs).public.items() if not public)
 
 
-def bastion(cfg: StackConfig, specs: dict[str, LayerSpec]) -> str | None:
-    """The public instance SSH to the private ones goes through: stack.network.bastion, else the first public
-    instance by name; None when no instance is private (nothing to jump to) or none is public (a load-time error)."""
-    return placement(cfg, specs).bastion
+def bastion(cfg: StackConfig, specs: dict[str, LayerSpec], previous: str | None = None) -> str | None:
+    """The public instance SSH to the private ones goes through: stack.network.bastion; else the one the last
+    deployment used (`previous`, the stack's `bastion` output), while it is still a public instance of the stack, so
+    that adding a public instance never moves it (each private instance's every command would change its connection);
+    else the first public instance by name. None when no instance is private (nothing to jump to) or none is public
+    (a load-time error)."""
+    placed = placement(cfg, specs)
+    if placed.bastion is None or cfg.stack.network.bastion is not None:
+        return placed.bastion
+    return previous if previous is not None and placed.public.get(previous) else placed.bastion
 
 
 def _bastion(cfg: StackConfig, public: dict[str, bool]) -> str | None:

@@ -4,8 +4,10 @@ A command runs `sudo -n python3 -I ~/.stackkit-library.zip <event>` (or the copy
 upload is gone: stackkit.lifecycle.script.RUN_JOB), the job on stdin. It:
 1. moves every file of the upload whose content matches its name (its digest) into the store, /etc/stackkit/lib
    (0700; a file that does not match is left out, and a job that needs it stops in stackkit.lifecycle.host, naming it);
-2. keeps a copy of itself in the store (boot.zip), for commands that run after the upload is gone;
-3. imports the runtime the job names, by its digest, from the store (never from the upload) and hands it the job.
+2. keeps a copy of itself in the store (boot.zip), and the name of the upload's runtime (the upload's `runtime` file,
+   its digest) as the store's current runtime, for commands that run after the upload is gone;
+3. imports the current runtime, by its digest, from the store (never from the upload) and hands it the job. (A job
+   written by an earlier stackkit names its runtime itself: that one is used.)
 
 The upload is written over SSH by the deploy user, who runs every command as root through sudo anyway: running its
 bootstrap as root grants nothing that user does not have. Standard library only; no stackkit import before step 3.
@@ -22,6 +24,7 @@ import zipfile
 
 STORE = "/etc/stackkit/lib"          # stackkit.lifecycle.script.STORE (this file imports nothing of stackkit)
 DIGEST_LENGTH = 16
+RUNTIME_POINTER = "runtime"          # stackkit.lifecycle.bundle.RUNTIME_POINTER
 
 
 def store_upload(upload: str, store: str = STORE) -> None:
@@ -29,9 +32,13 @@ def store_upload(upload: str, store: str = STORE) -> None:
     os.makedirs(store, 0o700, exist_ok=True)
     os.chmod(store, 0o700)
     with zipfile.ZipFile(upload) as z:
+        pointer = None
         for name in z.namelist():
             if name == "__main__.py":
                 boot = z.read(name)
+                continue
+            if name == RUNTIME_POINTER:
+                pointer = z.read(name)
                 continue
             path = os.path.join(store, name)
             if os.path.exists(path):
@@ -44,6 +51,8 @@ def store_upload(upload: str, store: str = STORE) -> None:
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr(zipfile.ZipInfo("__main__.py", date_time=(1980, 1, 1, 0, 0, 0)), boot)
     _write(os.path.join(store, "boot.zip"), buf.getvalue())
+    if pointer is not None and len(pointer) == DIGEST_LENGTH and pointer.isalnum():
+        _write(os.path.join(store, RUNTIME_POINTER), pointer)
 
 
 def _write(path: str, data: bytes) -> None:
@@ -55,14 +64,23 @@ def _write(path: str, data: bytes) -> None:
 
 def run(payload: dict, argv: list[str], store: str = STORE) -> None:
     """Step 3."""
-    runtime = os.path.join(store, payload["runtime"])
-    if not os.path.isfile(runtime):
-        sys.exit(f"stackkit: ERROR: the runtime {payload['runtime']} is not in {store}: this instance's library "
+    name = payload.get("runtime") or _current(store)
+    runtime = os.path.join(store, name)
+    if not name or not os.path.isfile(runtime):
+        sys.exit(f"stackkit: ERROR: the runtime {name or '(none named)'} is not in {store}: this instance's library "
                  "upload has not reached it; run the update again")
     sys.path.insert(0, runtime)
     from stackkit.lifecycle.host import main
 
     main(payload, argv, store)
+
+
+def _current(store: str) -> str:
+    try:
+        with open(os.path.join(store, RUNTIME_POINTER), "rb") as fh:
+            return fh.read().decode()
+    except OSError:
+        return ""
 
 
 def main() -> None:

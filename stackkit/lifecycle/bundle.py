@@ -35,7 +35,7 @@ from stackkit.config.load import Loaded
 from stackkit.lifecycle import refs
 from stackkit.lifecycle import script as _script
 from stackkit.lifecycle.script import digest, spec_name
-from stackkit.lifecycle.users import users_script
+from stackkit.lifecycle.users import users_parts, users_script
 from stackkit.paths import LAYERS_DIR, ROOT
 
 PACKAGE = Path(__file__).resolve().parent.parent           # stackkit/
@@ -50,6 +50,7 @@ RUNTIME_FILES = ("__init__.py", "errors.py", "paths.py", "lifecycle/__init__.py"
                  "lifecycle/users.sh", "cluster/__init__.py", "cluster/opsworks.py")
 
 BOOT_FILE = PACKAGE / "lifecycle/boot.py"
+RUNTIME_POINTER = "runtime"        # stackkit.lifecycle.boot.RUNTIME_POINTER (boot imports nothing of stackkit)
 
 
 def _files_of(spec: LayerSpec, layer: str, events: list[str]) -> list[str]:
@@ -205,11 +206,14 @@ def library(manifests: list[dict[str, str]]) -> Path:
     """The upload of one instance: the runtime, the bootstrap, and every layer metadata its commands' manifests name
     with the files they name, each named by its digest, written once under .stackkit/library/ (the path CopyToRemote's
     FileAsset reads; its name is its digest too)."""
-    key = tuple(sorted({d for m in manifests for d in m.values()}))
+    specs = sorted({d for m in manifests for d in m.values()})
+    key = (digest(runtime()), *specs)
     if key in _LIBRARIES and _LIBRARIES[key].exists():
         return _LIBRARIES[key]
-    entries = {_remember(runtime()): runtime(), "__main__.py": BOOT_FILE.read_bytes()}
-    for d in key:
+    # RUNTIME_POINTER names the runtime the bootstrap imports (its digest): the one thing not named by its content
+    entries = {_remember(runtime()): runtime(), "__main__.py": BOOT_FILE.read_bytes(),
+               RUNTIME_POINTER: digest(runtime()).encode()}
+    for d in specs:
         entries[d] = _CONTENT[d]
         entries.update({f: _CONTENT[f] for f in json.loads(_CONTENT[d])["files"].values()})
     data = _zip(entries)
@@ -236,10 +240,12 @@ def bundle(loaded: Loaded, instance: str, views: dict[str, dict[str, Any]], app:
 
 def stdin(loaded: Loaded, instance: str, views: dict[str, dict[str, Any]], app: str | None = None,
           volumes: list[dict[str, str]] | None = None) -> str:
-    """The command's stdin: the bootstrap and the job, with the digests of its files and of its script."""
+    """The command's stdin: the job, with the digests of its files and of its script (stackkit.lifecycle.script.
+    expected: not of the runtime's shell library). The runtime is the library's (its `runtime` file names it): a
+    release that changes only the runtime changes no command's input."""
     j = job(loaded, instance, views, app=app, volumes=volumes)
-    payload = {"expect": digest(_script.script(j, _specs(loaded, j), LAYERS_DIR)), "job": j,
-               "files": files(loaded, instance, list(views), app), "runtime": _remember(runtime())}
+    payload = {"expect": _script.expected(_script.script_parts(j, _specs(loaded, j), LAYERS_DIR)), "job": j,
+               "files": files(loaded, instance, list(views), app)}
     return json.dumps(payload, sort_keys=True, separators=(",", ":")) + "\n"
 
 
@@ -247,7 +253,7 @@ def users_stdin(instance: str, view: dict[str, Any]) -> str:
     """The users step's stdin: its users view (stackkit.cluster.state.users_view) and the digest of the script the plan
     renders from it (stackkit.lifecycle.users), which the runtime in the instance's library renders again."""
     job = {"instance": instance, "view": view}
-    payload = {"expect": digest(users_script(job)), "users": job, "runtime": _remember(runtime())}
+    payload = {"expect": _script.expected(users_parts(instance, view)), "users": job}
     return json.dumps(payload, sort_keys=True, separators=(",", ":")) + "\n"
 
 

@@ -1,11 +1,15 @@
 """The documented config changes of the production stack, as data: (name, change) -> the scripts that must run,
-exactly. docs/lifecycle.md's event table and tests/test_lifecycle.py both use them."""
+exactly, as (command, op, phase): op create | update | replace | delete (the engine's, a replacement's create and
+delete both `replace`), phase create | update | delete. docs/lifecycle.md's event table and
+tests/engine/test_lifecycle_engine.py both take them to the real engine (stackkit.plan.against: the production stack
+brought up records-only, each change previewed against it)."""
 
 from __future__ import annotations
 
 from stackkit.config.patch import Change
 
 WEB = {("web1-configure", "replace", "create"), ("web2-configure", "replace", "create")}
+NEW = ("setup", "configure", "shutdown", "users")     # what every new instance runs (its deploys besides)
 ALL = ["app1", "app2", "app3", "app4", "app5", "db1", "web1", "web2"]
 APPS = ["app1", "app2", "app3", "app4", "app5"]
 ALL_CONFIGURE = {(f"{i}-configure", "replace", "create") for i in ALL}
@@ -15,16 +19,17 @@ APP_CONFIGURE = PLONE_CONFIGURE | WEB           # the instances whose layers rea
 # (scenario, change, exact set of (command, op, phase) whose script runs)
 SCENARIOS: list[tuple[str, Change, set[tuple[str, str, str]]]] = [
     ("add a plone instance", {"instances.app6": {"layers": ["plone"], "type": "t3.large", "az": 1}},
-     {("app6-setup", "create", "create"), ("app6-deploy-site", "create", "create"),
-      ("app6-configure", "create", "create"), ("app6-shutdown", "create", "create")} | WEB),
+     {(f"app6-{c}", "create", "create") for c in (*NEW, "deploy-site")} | WEB),
     ("remove a plone instance", {"-instances.app5": None},
      {("app5-shutdown", "delete", "delete")} | WEB),
     ("replace a plone instance (new AZ)", {"instances.app1.az": 1},
-     {("app1-setup", "replace", "create"), ("app1-deploy-site", "replace", "create"),
-      ("app1-configure", "replace", "create"), ("app1-shutdown", "replace", "create"),
-      ("app1-shutdown", "replace", "delete")} | WEB),
+     {(f"app1-{c}", "replace", "create") for c in (*NEW, "deploy-site")} | {("app1-shutdown", "replace", "delete")}
+     | WEB),
     ("add a frontend instance", {"instances.web3": {"layers": ["frontend"], "az": 0}},
-     {("web3-setup", "create", "create"), ("web3-configure", "create", "create"), ("web3-shutdown", "create", "create")}),
+     {(f"web3-{c}", "create", "create") for c in NEW}),
+    # it sorts before web1, the bastion: the bastion stays (the last deployment's), no private connection changes
+    ("add a frontend instance whose name sorts first", {"instances.web0": {"layers": ["frontend"], "az": 1}},
+     {(f"web0-{c}", "create", "create") for c in NEW}),
     ("new revision", {"apps.site.source.revision": "v1.1.0"},
      {(f"{i}-deploy-site", "update", "update") for i in APPS}),
     ("redeploy nonce on all instances", {"apps.site.redeploy": {"nonce": 1}},
@@ -47,8 +52,8 @@ SCENARIOS: list[tuple[str, Change, set[tuple[str, str, str]]]] = [
      {(f"{i}-deploy-blog", "create", "create") for i in APPS} | APP_CONFIGURE),
 ]
 
-# --- app changes: configure only where a layer reads what changed (not in SCENARIOS: observed on the engine before
-# configure_reads; benchmarks/fanout.py compares them with OpsWorks, where every instance ran configure) -------------
+# --- app changes: configure only where a layer reads what changed (benchmarks/fanout.py compares them with OpsWorks,
+# where every instance ran configure) ----------------------------------------------------------------------------------
 APP_SCENARIOS: list[tuple[str, Change, set[tuple[str, str, str]]]] = [
     ("add an app", SCENARIOS[-1][1], SCENARIOS[-1][2]),
     ("change an app's environment", {"apps.site.environment.FEATURE_FLAG": "on"},
@@ -64,8 +69,7 @@ APP_SCENARIOS: list[tuple[str, Change, set[tuple[str, str, str]]]] = [
 ]
 
 # --- stackkit:users (the users step) -----------------------------------------------------------------------------------
-# Not in SCENARIOS: those are all observed on the engine (tests/engine/observed/production.json), these are not yet;
-# production has no users, so each starts from production plus `before` (name, before, change, exact set).
+# Production has no users: each starts from production plus `before` (name, before, change, exact set).
 ALICE = {"ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGy+YedXliXkVIDhUAA6XSCgkgEvBEp0rW1kzJ+P0Yzq alice@laptop",
          "sudo": True, "layers": ["frontend"]}
 BOB = {"ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGGA9/duvjMg6ZyYY34MOo/W1j2StgD/ndiHIOutl7dL bob@desk"}
@@ -76,24 +80,26 @@ def _users(names: set[str] | list[str], op: str, phase: str) -> set[tuple[str, s
     return {(f"{i}-users", op, phase) for i in names}
 
 
+# Every instance has a users step (the deploy user's keys, stackkit.cluster.access): a users change updates it where
+# the instance's users change, and nowhere else.
 USERS_SCENARIOS: list[tuple[str, Change, Change, set[tuple[str, str, str]]]] = [
-    ("add a user to the frontend layer", {}, {"users.alice": ALICE}, _users(WEB_USERS, "create", "create")),
-    ("add a user on every instance", {}, {"users.bob": BOB}, _users(ALL, "create", "create")),
+    ("add a user to the frontend layer", {}, {"users.alice": ALICE}, _users(WEB_USERS, "update", "update")),
+    ("add a user on every instance", {}, {"users.bob": BOB}, _users(ALL, "update", "update")),
     ("add a second user where one is", {"users.alice": ALICE}, {"users.carol": {**BOB, "layers": ["frontend"]}},
      _users(WEB_USERS, "update", "update")),
     ("give a user sudo", {"users.bob": BOB}, {"users.bob.sudo": True}, _users(ALL, "update", "update")),
     ("remove one of two users", {"users.alice": ALICE, "users.bob": BOB}, {"-users.alice": None},
      _users(WEB_USERS, "update", "update")),
-    ("remove the last user", {"users.alice": ALICE}, {"-users.alice": None}, _users(WEB_USERS, "delete", "delete")),
+    ("remove the last user", {"users.alice": ALICE}, {"-users.alice": None}, _users(WEB_USERS, "update", "update")),
     ("move a user to another layer", {"users.alice": ALICE}, {"users.alice.layers": ["plone"]},
-     _users(WEB_USERS, "delete", "delete") | _users(APPS, "create", "create")),
+     _users([*WEB_USERS, *APPS], "update", "update")),
     ("a layer added to a user's instances keeps them", {"users.alice": ALICE},
-     {"users.alice.layers": ["frontend", "maintenance"]}, _users(["db1"], "create", "create")),
+     {"users.alice.layers": ["frontend", "maintenance"]}, _users(["db1"], "update", "update")),
     ("add an instance where users are", {"users.bob": BOB},
      {"instances.app6": {"layers": ["plone"], "type": "t3.large", "az": 1}},
-     {("app6-setup", "create", "create"), ("app6-deploy-site", "create", "create"),
-      ("app6-configure", "create", "create"), ("app6-shutdown", "create", "create"),
-      ("app6-users", "create", "create")} | WEB),
+     {(f"app6-{c}", "create", "create") for c in (*NEW, "deploy-site")} | WEB),
     ("new revision where users are", {"users.bob": BOB}, {"apps.site.source.revision": "v1.1.0"},
      {(f"{i}-deploy-site", "update", "update") for i in APPS}),
+    ("authorize another deploy key", {}, {"stack.ssh_authorized_keys": [BOB["ssh_public_key"]]},
+     _users(ALL, "update", "update")),
 ]

@@ -33,10 +33,14 @@ STAGED = f"{STATE_DIR}/staged"
 STORE = "/etc/stackkit/lib"            # the instance's library store (stackkit.lifecycle.boot has the same literal)
 UPLOAD = ".stackkit-library.zip"       # the library upload, in the SSH user's home (stackkit.lifecycle.bundle)
 
-# the commands' `create`/`delete` strings: constant, small. Every event runs the library's bootstrap as root (the
-# upload in the SSH user's home, or the store's copy of the bootstrap once the upload is gone), the job on stdin (the
-# users step's job is its users view: stackkit.lifecycle.users)
+# the commands' `create`/`update`/`delete` strings: constant, small. Every event runs the library's bootstrap as root
+# (the upload in the SSH user's home, or the store's copy of the bootstrap once the upload is gone), the job on stdin
+# (the users step's job is its users view: stackkit.lifecycle.users). An update runs the job only when it is not the
+# one that last ran to its end on the instance (stackkit.lifecycle.host): a command whose inputs changed but not its
+# job (its connection: a new bastion, a new key) runs nothing
 RUN_JOB = 'f=$HOME/' + UPLOAD + '; [ -f "$f" ] || f=' + STORE + '/boot.zip; sudo -n python3 -I "$f" {event}'
+IF_CHANGED = "--if-changed"
+UPDATE_JOB = RUN_JOB + " " + IF_CHANGED
 JOB_EVENTS = ("setup", "deploy", "undeploy", "configure", "prepare", "shutdown")
 USERS_EVENTS = ("users", "lock_users")
 # every event a command runs (a layer's five, shutdown's prepare, the users step's two): the command string of each,
@@ -210,6 +214,20 @@ def _event_body(job: dict[str, Any], specs: dict[str, dict[str, Any]], event: st
 def script(job: dict[str, Any], specs: dict[str, dict[str, Any]], layers_dir: Path) -> str:
     """The script of one command (`job`), its layers' metadata `specs` (layer -> stackkit.lifecycle.bundle.spec_data)
     and their files under `layers_dir`."""
+    return "".join(script_parts(job, specs, layers_dir))
+
+
+def expected(parts: tuple[str, str, str]) -> str:
+    """The digest the plan and the host agree on for a script: of all of it but the shell library (the prelude, the
+    users functions), which is the runtime's, as is everything in the library's runtime: a release that changes only
+    the runtime changes no command (the instances' library copies update), one that changes what a script does for
+    the stack changes this digest, and so the command, and `pulumi preview` shows it."""
+    head, _library, body = parts
+    return digest(head + body)
+
+
+def script_parts(job: dict[str, Any], specs: dict[str, dict[str, Any]], layers_dir: Path) -> tuple[str, str, str]:
+    """The script as (head, shell library, the job's own part)."""
     events = [e for e, _ in job["events"]]
     if "prepare" in events:
         raise ValueError("'prepare' is not a lifecycle event")
@@ -237,5 +255,5 @@ def script(job: dict[str, Any], specs: dict[str, dict[str, Any]], layers_dir: Pa
         "  esac\n"
         "}\n"
     )
-    return (head + shell_library(library_text("prelude.sh")) + "\n\n" + "\n".join(f for f in fns if f) + "\n" + main
-            + "\nsk_main \"$@\" </dev/null\n")
+    return (head, shell_library(library_text("prelude.sh")) + "\n\n",
+            "\n".join(f for f in fns if f) + "\n" + main + "\nsk_main \"$@\" </dev/null\n")

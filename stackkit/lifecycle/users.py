@@ -1,5 +1,6 @@
-"""The users step's bundle: one script per instance that makes exactly the instance's users active (stackkit:users;
-the functions are in users.sh). The command carries only the users view; the runtime in the instance's library renders
+"""The users step's bundle: one script per instance that makes the deploy user's authorized keys exactly the stack's
+key and stack.ssh_authorized_keys, and exactly the instance's users active (stackkit:users; the functions are in
+users.sh). The command carries only the users view; the runtime in the instance's library renders
 this script from it (stackkit.lifecycle.host) and runs it with `users` (the command's create and update) or
 `lock_users` (its delete, when no user is left on the instance: every user stackkit created there is locked).
 
@@ -16,10 +17,15 @@ STAGED = f"{STATE_DIR}/users.staged"     # users.sh's SK_USERS_STAGED: apart fro
 EVENTS = ("users", "lock_users")
 
 
-def users_bundle(instance: str, view: dict[str, Any]) -> str:
-    """The script of `instance`'s users command for its users view (stackkit.cluster.state.users_view)."""
+def users_parts(instance: str, view: dict[str, Any]) -> tuple[str, str, str]:
+    """The script of `instance`'s users command for its users view (stackkit.cluster.state.users_view), as (head,
+    shell library, the job's own part): stackkit.lifecycle.script.expected digests all but the library."""
     users = view["users"]
+    deploy = view["deploy"]
     converge = [f"  sk_log users on {q(instance)}\n", f"  rm -rf {STAGED} && install -d -m 0700 {STAGED}\n"]
+    # the deploy user's keys first: the stack's key and stack.ssh_authorized_keys, exactly
+    converge += [_heredoc(f"{STAGED}/deploy.{i}.pub", "0600", key) for i, key in enumerate(deploy["keys"])]
+    converge.append(f"  sk_deploy_keys {q(deploy['user'])}\n")
     converge += [_heredoc(f"{STAGED}/{name}.pub", "0600", users[name]["ssh_public_key"]) for name in sorted(users)]
     pairs = "".join(f" {q(name)} {1 if users[name]['sudo'] else 0}" for name in sorted(users))
     converge.append(f"  sk_users{pairs}\n")
@@ -41,9 +47,13 @@ def users_bundle(instance: str, view: dict[str, Any]) -> str:
         "  esac\n"
         "}\n"
     )
-    return (head + shell_library(library_text("prelude.sh")) + "\n\n" + shell_library(library_text("users.sh"))
-            + "\n\n" + main
-            + "\nsk_main \"$@\" </dev/null\n")
+    library = (shell_library(library_text("prelude.sh")) + "\n\n" + shell_library(library_text("users.sh"))
+               + "\n\n")
+    return head, library, main + "\nsk_main \"$@\" </dev/null\n"
+
+
+def users_bundle(instance: str, view: dict[str, Any]) -> str:
+    return "".join(users_parts(instance, view))
 
 
 def users_script(job: dict[str, Any]) -> str:

@@ -96,7 +96,29 @@ sk_user_lock() {
   pkill -KILL -u "$name" || true
 }
 
+# sk_deploy_keys NAME: the deploy user's authorized_keys become exactly the staged deploy.<n>.pub keys (the stack's
+# SSH key and stack.ssh_authorized_keys), each checked by ssh-keygen first; written as the user, replaced whole. Never
+# empty: an instance no key reaches is lost to every later command.
+sk_deploy_keys() {
+  local name=$1 home key keys=()
+  id -u -- "$name" >/dev/null 2>&1 || sk_die "users: the deploy user $name does not exist here"
+  for key in "$SK_USERS_STAGED"/deploy.*.pub; do
+    [ -f "$key" ] || continue
+    ssh-keygen -l -f "$key" >/dev/null \
+      || sk_die "users: a key of the deploy user $name is not an OpenSSH public key (ssh-keygen -l -f); nothing changed"
+    keys+=("$key")
+  done
+  [ "${#keys[@]}" -gt 0 ] || sk_die "users: no key for the deploy user $name: refusing to lock every command out"
+  home=$(sk_user_home "$name")
+  sk_as_user "$name" install -d -m 0700 -- "$home/.ssh"
+  # shellcheck disable=SC2016  # $1 is the inner shell's
+  cat "${keys[@]}" | sk_as_user "$name" sh -c 'umask 077 && cat > "$1.sk-new" && chmod 0600 "$1.sk-new" && mv -f "$1.sk-new" "$1"' \
+    sh "$home/.ssh/authorized_keys"
+  sk_log "users: $name has ${#keys[@]} authorized key(s)"
+}
+
 # sk_users [NAME SUDO]...: exactly these users active on this instance; every other user stackkit created is locked
+# shellcheck disable=SC2120  # with no user left on the instance it is called with none
 sk_users() {
   local active=() before=() name
   declare -A want=()
