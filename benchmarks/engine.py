@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 from ruamel.yaml import YAML
+from stackkit.engine.localstack import LocalStack
 
 from benchmarks.common import ROOT, sized
-from stackkit.engine.localstack import LocalStack
 from stackkit.engine.toolchain import local_engine
 from stackkit.plan.evaluate import evaluate
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 
+from stackkit.lifecycle.rules import commands, steps
+
 from benchmarks.common import production, with_config
 from stackkit.errors import StackkitError
-from stackkit.lifecycle.rules import commands, steps
 from stackkit.plan.evaluate import evaluate
 
 NEW = {

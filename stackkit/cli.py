@@ -31,17 +31,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     path = _stack_path(args.stack, args.config)
     if args.against:
-        from stackkit.errors import DataMoveError
-        from stackkit.plan.diff import against, render_diff, render_refusal
-        old = against(args.against, path)
-        try:
-            # the old plan's outputs are what `pulumi up` reads back from the checkpoint: the same refusal
-            new = evaluate(path, previous_outputs=old.outputs)
-        except DataMoveError as exc:
-            print(render_refusal(old.stack, exc.problems, as_json=args.json))
-            return 1
-        print(render_diff(old, new, as_json=args.json))
-        return 0
+        from stackkit.plan.against import against, render
+        diff = against(args.against, path)
+        print(render(diff, as_json=args.json))
+        return 1 if diff["refused"] else 0
     plan = evaluate(path)
     print(json.dumps(plan.to_json(), indent=1, sort_keys=True) if args.json else tree(plan))
     return 0
@@ -57,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", help="any stack file instead (e.g. examples/Pulumi.relstorage.yaml)")
     p.add_argument("--json", action="store_true", help="print {stack, project, resources: [...]} as JSON")
     p.add_argument("--against", metavar="FILE|REV",
-                   help="lifecycle diff: which events would run against an older stack file or a git revision")
+                   help="lifecycle diff from the real engine: which scripts an up would run, against an older stack "
+                        "file or a git revision (needs Pulumi's CLI and a network namespace: docs/lifecycle.md)")
     p.set_defaults(fn=cmd_plan)
     for extra in _extra_commands():
         extra(sub)

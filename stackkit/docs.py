@@ -1,5 +1,6 @@
-"""`python -m stackkit docs [--check]`: regenerate what is derived from code and metadata — docs/layers.md from the
-layers' layer.yaml, and the production graph in README.md — or, with --check, fail if either is stale."""
+"""`python -m stackkit docs [--check] [--no-engine]`: regenerate what is derived from code and metadata —
+docs/layers.md from the layers' layer.yaml, the production graph in README.md, docs/lifecycle.md's event table from
+the real engine's previews — or, with --check, fail if one is stale."""
 
 from __future__ import annotations
 
@@ -94,23 +95,47 @@ def readme_with_graph(readme: str, graph_text: str) -> str:
     return f"{before}{BEGIN}\n```mermaid\n{graph_text}```\n{END}{after}"
 
 
-def generated() -> dict[Path, str]:
+def generated(engine: bool = False) -> dict[Path, str]:
+    """Every generated file's content; with `engine`, also docs/lifecycle.md's table, from the real engine's previews
+    of the documented changes (stackkit.plan.against: needs Pulumi's CLI and a network namespace)."""
     from stackkit.graph import _load_file, graph
 
     readme = (ROOT / "README.md").read_text()
-    return {
+    out = {
         ROOT / "docs/layers.md": layers_markdown(),
         ROOT / "README.md": readme_with_graph(readme, graph(_load_file(ROOT / "Pulumi.production.yaml"))),
     }
+    if engine:
+        out[ROOT / "docs/lifecycle.md"] = lifecycle_with_table((ROOT / "docs/lifecycle.md").read_text())
+    return out
+
+
+TABLE_BEGIN, TABLE_END = "<!-- lifecycle:table:begin -->", "<!-- lifecycle:table:end -->"
+
+
+def lifecycle_with_table(doc: str) -> str:
+    from stackkit.lifecycle.scenarios import SCENARIOS
+    from stackkit.plan.against import apply_changes, previews, table
+
+    prod = ROOT / "Pulumi.production.yaml"
+    base: dict[str, object] = {"stack_file": str(prod), "program": str(ROOT), "config": None, "change": {}}
+    results = previews(base, apply_changes(prod, [c for _, c, _ in SCENARIOS]), "production")
+    rows = table([(name, r) for (name, _, _), r in zip(SCENARIOS, results, strict=True)])
+    before, rest = doc.split(TABLE_BEGIN, 1)
+    _, after = rest.split(TABLE_END, 1)
+    return f"{before}{TABLE_BEGIN}\n{rows}{TABLE_END}{after}"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("docs", help="regenerate docs/layers.md and README's production graph (--check: fail if stale)")
+    p = sub.add_parser("docs", help="regenerate docs/layers.md, README's production graph and docs/lifecycle.md's table "
+                                    "(--check: fail if stale)")
     p.add_argument("--check", action="store_true")
+    p.add_argument("--no-engine", action="store_true",
+                   help="leave docs/lifecycle.md's table (it comes from the real engine's previews: a few minutes)")
 
     def run(args: argparse.Namespace) -> int:
         stale = []
-        for path, text in generated().items():
+        for path, text in generated(engine=not args.no_engine).items():
             if path.exists() and path.read_text() == text:
                 continue
             if args.check:

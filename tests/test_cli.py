@@ -54,18 +54,16 @@ def test_plan_prints_numbers_as_written(plans: dict) -> None:
     assert not re.search(r"=\d+\.0(\s|$)", text, re.M)
 
 
-def test_local_up_serves_the_instances_of_the_web_layers(plans: dict, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_local_up_serves_the_instances_of_the_web_layers(plans: dict) -> None:  # type: ignore[no-untyped-def]
     """`local up` prints the addresses of the instances carrying a layer with port 80 open to the internet, found from
-    the layers' metadata and the recorded tags (not by looking for the word 'frontend')."""
-    from stackkit.local.cli import urls
-    from stackkit.local.state import LocalState
+    the layers' metadata and the stack's outputs (not by looking for the word 'frontend')."""
+    from stackkit.config.stackfile import read_stack_file
+    from stackkit.local.cli import web_urls
+    from stackkit.local.web import web_layers
 
-    plan = plans["production"]
-    state = LocalState(stack="production", resources={r.urn: r for r in plan.resources})
-    instances = [r.name for r in plan.of_type("aws:ec2/instance:Instance")]
-    state.machines = {n: f"m-{n}" for n in instances}
-    state.addresses = {f"m-{n}": f"10.1.0.{i + 10}" for i, n in enumerate(sorted(instances))}
-    state.save(tmp_path / "state.json")
-    web = {n for n in instances if n.startswith("web")}
-    assert web and web != set(instances)
-    assert urls(tmp_path / "state.json") == sorted(f"http://{state.addresses[f'm-{n}']}/" for n in web)
+    declared = read_stack_file(ROOT / "Pulumi.production.yaml").config["stackkit:instances"]
+    addresses = {n: {"address": f"10.1.0.{i + 10}"} for i, n in enumerate(sorted(declared))}
+    web = {n for n in declared if n.startswith("web")}
+    assert web and web != set(declared)
+    assert web_layers() == {"frontend"}
+    assert web_urls(declared, addresses, web_layers()) == sorted(f"http://{addresses[n]['address']}/" for n in web)

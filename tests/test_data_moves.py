@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from stackkit.aws.replacement import REPLACES
 from stackkit.cluster.data import HOLDERS_OUTPUT, PROVIDER_TYPE, REPLACED_BY, data_moves, holders, stale_retirements
 from stackkit.config.load import Loaded, load
 from stackkit.config.patch import apply
 from stackkit.config.stackfile import StackFile
-from stackkit.engine.aws.schema import TYPES
 from stackkit.errors import DataMoveError
 from stackkit.plan.evaluate import evaluate
 from tests.conftest import ROOT
@@ -85,7 +85,7 @@ def test_plan_against_prints_the_refusal_instead_of_steps(tmp_path: Path) -> Non
 
 def test_the_fields_that_replace_a_holder_are_the_stand_ins_replacement_table() -> None:
     for kind, fields in REPLACED_BY.items():
-        assert set(fields.values()) <= set(TYPES[PROVIDER_TYPE[kind]].replaces), kind
+        assert set(fields.values()) <= set(REPLACES[PROVIDER_TYPE[kind]]), kind
 
 
 def test_auto_elastic_ips_are_protected_and_kept_in_the_account(plans: dict) -> None:

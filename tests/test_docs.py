@@ -36,9 +36,3 @@ def test_relstorage_graph_has_the_database_and_its_only_user() -> None:
     edges = _edges(text)
     assert {(a, b) for a, _, b in edges if b == "db_zodb"} == {("layer_plone", "db_zodb")}
     assert 'db_zodb[("RDS postgres zodb")]' in text
-
-
-def test_lifecycle_event_table_is_current() -> None:
-    from stackkit.lifecycle.table import current
-
-    assert (ROOT / "docs/lifecycle.md").read_text() == current(), "run `python -m stackkit.lifecycle.table`"

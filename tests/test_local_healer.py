@@ -19,14 +19,14 @@ def _dead_pid() -> int:
 
 
 class FakeFleet:
-    """A fleet entry seen through `_state()` for `checks` rounds; then healing goes off (the watch must end)."""
+    """A fleet entry seen through `state()` for `checks` rounds; then healing goes off (the watch must end)."""
 
     def __init__(self, entry: dict[str, Any] | None, rounds: int) -> None:
         self.entry = entry
         self.rounds = rounds
         self.recovered = 0
 
-    def _state(self) -> dict[str, dict]:
+    def state(self) -> dict[str, dict]:
         self.rounds -= 1
         if self.entry is not None and self.rounds < 0:
             self.entry = {**self.entry, "heal": False}

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from pulumi.automation import EngineEvent
 
+STACK = "pulumi:pulumi:Stack"
 # ops that change nothing (the engine still reports them)
 UNCHANGED = frozenset({"same", "read", "refresh", "discard", "discard-replaced", "remove-pending-replace"})
 
@@ -41,21 +43,26 @@ class Recorder:
 
     then: object = None                       # another on_event callback, called after recording
     steps: list[Step] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)    # the stack's outputs, as the engine last reported them
+    errors: list[tuple[str, str]] = field(default_factory=list)   # (resource name or "", message) of each error
     _open: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def __call__(self, event: EngineEvent) -> None:
         pre, out, failed = event.resource_pre_event, event.res_outputs_event, event.res_op_failed_event
+        diag = event.diagnostic_event
+        if diag is not None and diag.severity == "error":
+            self.errors.append(((diag.urn or "").rsplit("::", 1)[-1], diag.message.strip()))
         if pre is not None:
             md = pre.metadata
             self._open[(md.urn, str(md.op.value))] = len(self.steps)
             self.steps.append(Step(op=str(md.op.value), urn=md.urn, type=md.type, diffs=tuple(md.diffs or ())))
-        for md, done in ((out.metadata, True) if out is not None else (None, False),
-                         (failed.metadata, False) if failed is not None else (None, False)):
-            if md is None:
-                continue
+        ended = [(e.metadata, e is out) for e in (out, failed) if e is not None]
+        for md, done in ended:
             i = self._open.pop((md.urn, str(md.op.value)), None)
             if i is not None:
                 self.steps[i] = replace(self.steps[i], done=done, failed=not done)
+            if done and md.type == STACK and md.new is not None and md.new.outputs:
+                self.outputs = dict(md.new.outputs)
         if callable(self.then):
             self.then(event)
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from stackkit.config.patch import apply
 from stackkit.errors import LocalError
 from stackkit.local import gitserve
 from stackkit.local.aws.cloud import MACHINES, Settings
@@ -34,7 +35,11 @@ from stackkit.local.web import web_layers
 from stackkit.paths import ROOT
 
 DEFAULT_WORKDIR = Path(os.environ.get("STACKKIT_LOCAL_DIR", "/var/tmp/stackkit-local"))
-BRIDGE, SUBNET = "skbr0", "10.213.0.0/24"
+# the machines' bridge and subnet (another pair for a second local cloud on the same host, as the tests do), and
+# where the Debian base tree is kept (default: the workdir; a minute to build, so clouds may share one)
+BRIDGE = os.environ.get("STACKKIT_LOCAL_BRIDGE", "skbr0")
+SUBNET = os.environ.get("STACKKIT_LOCAL_SUBNET", "10.213.0.0/24")
+BASE_DIR = os.environ.get("STACKKIT_LOCAL_BASE_DIR")
 COMMAND = "command:remote:Command"
 
 
@@ -50,7 +55,7 @@ def local_stack(args: argparse.Namespace, change: dict[str, Any] | None = None) 
     """The local stack of the stack file: machines on the bridge; its change (--app) kept for the next `up`."""
     base = Path(args.workdir)
     ls = LocalStack(stack_path(args.stack, args.config), base,
-                    settings=Settings(mode=MACHINES, bridge=BRIDGE, subnet=SUBNET, base_dir=str(base)))
+                    settings=Settings(mode=MACHINES, bridge=BRIDGE, subnet=SUBNET, base_dir=BASE_DIR or str(base)))
     saved = ls.workdir / "change.json"
     kept = json.loads(saved.read_text()) if saved.exists() else {}
     if change:
@@ -94,20 +99,19 @@ class Progress:
 
 
 def urls(ls: LocalStack) -> list[str]:
-    """The web layers' instances' addresses, from the stack's outputs."""
+    """The addresses `local up` serves, from the stack's outputs."""
     from stackkit.config.stackfile import read_stack_file
 
-    web = web_layers()
     config = read_stack_file(ls.stack_file).config
-    declared = apply_change(config, ls.change).get("stackkit:instances", {})
-    addresses = ls.outputs().get("instances") or {}
+    declared = apply(config, ls.change) if ls.change else config
+    return web_urls(declared.get("stackkit:instances", {}), ls.outputs().get("instances") or {}, web_layers())
+
+
+def web_urls(declared: dict[str, Any], addresses: dict[str, Any], web: set[str]) -> list[str]:
+    """http://<address>/ of each instance carrying a web layer (one with port 80 open to the internet, from the layers'
+    own metadata: stackkit.local.web), its address from the stack's `instances` output."""
     return [f"http://{addresses[n]['address']}/" for n, i in sorted(declared.items())
             if web & set(i.get("layers", [])) and n in addresses]
-
-
-def apply_change(config: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
-    from stackkit.config.patch import apply
-    return apply(config, change) if change else config
 
 
 def up(args: argparse.Namespace) -> int:

@@ -62,13 +62,23 @@ class Hosts:
         """Keep the instance's host key and address (0600), to answer again after the provider restarts."""
         d = self._dir(instance_id)
         write_private(d / "ssh_host_ed25519_key", private_key)
-        write_private(d / "address", address)
+        write_private(d / "addresses", address)
+
+    def _addresses(self, instance_id: str) -> list[str]:
+        f = self.folder / instance_id / "addresses"
+        return f.read_text().split() if f.exists() else []
+
+    async def add_address(self, instance_id: str, address: str, add: bool = True) -> None:
+        """An Elastic IP associated (or no longer): the instance answers there too."""
+        now = self._addresses(instance_id)
+        wanted = [*now, address] if add and address not in now else [a for a in now if a != address or add]
+        write_private(self._dir(instance_id) / "addresses", " ".join(wanted))
+        if not add:
+            await self._close(address)
+        await self.start(instance_id)
 
     async def start(self, instance_id: str) -> None:
         d = self._dir(instance_id)
-        address = (d / "address").read_text()
-        if address in self.listening:
-            return
         key = asyncssh.import_private_key((d / "ssh_host_ed25519_key").read_text())
         home = private_dir(d / "home")
         log = d / "log.jsonl"
@@ -79,24 +89,28 @@ class Hosts:
                 fh.write(json.dumps({"command": process.command, "stdin_bytes": len(data)}) + "\n")
             process.exit(0)
 
-        self.listening[address] = await asyncssh.create_server(
-            lambda: _Server(self), host=address, port=PORT, server_host_keys=[key], process_factory=handle,
-            encoding=None, sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=str(home)),
-            allow_scp=False, agent_forwarding=False, x11_forwarding=False)
+        for address in self._addresses(instance_id):
+            if address in self.listening:
+                continue
+            self.listening[address] = await asyncssh.create_server(
+                lambda: _Server(self), host=address, port=PORT, server_host_keys=[key], process_factory=handle,
+                encoding=None, sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=str(home).encode()),
+                allow_scp=False, agent_forwarding=False, x11_forwarding=False)
 
-    async def stop(self, instance_id: str) -> None:
-        d = self.folder / instance_id
-        if not (d / "address").exists():
-            return
-        server = self.listening.pop((d / "address").read_text(), None)
+    async def _close(self, address: str) -> None:
+        server = self.listening.pop(address, None)
         if server is not None:
             server.close()
             await server.wait_closed()
 
+    async def stop(self, instance_id: str) -> None:
+        for address in self._addresses(instance_id):
+            await self._close(address)
+
     async def start_all(self) -> None:
         if self.folder.exists():
             for d in sorted(self.folder.iterdir()):
-                if (d / "address").exists():
+                if (d / "addresses").exists():
                     await self.start(d.name)
 
     def log(self, instance_id: str) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from stackkit.config.schedule import CRON_DAYS, TARGETS
@@ -40,6 +40,15 @@ FUNCTION = "aws:lambda/function:Function"
 CRON = re.compile(r"cron\(0 (\d{1,2}) \? \* ([A-Z,]+) \*\)")
 ACTIONS = {arn: action for action, arn in TARGETS.items()}
 Log = Callable[[str], None]
+
+
+class Machines(Protocol):
+    """What the players need of stackkit.local.machines.Fleet (a machine is named by its instance id)."""
+
+    def state(self) -> dict[str, dict]: ...
+    def start(self, name: str, timeout: float = 90) -> Any: ...
+    def stop(self, name: str, timeout: float = 30) -> None: ...
+    def tag(self, name: str, **values: object) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -94,16 +103,17 @@ def schedule_actions(cloud: Cloud, at: datetime) -> dict[str, Fired]:
     return found
 
 
-def running(cloud: Cloud, machine: str) -> bool:
-    return alive(int(cloud.fleet().state().get(machine, {}).get("pid") or 0))
+def running(fleet: Machines, machine: str) -> bool:
+    return alive(int(fleet.state().get(machine, {}).get("pid") or 0))
 
 
-def play_schedule(cloud: Cloud, at: datetime, log: Log = print) -> list[Fired]:
+def play_schedule(cloud: Cloud, at: datetime, log: Log = print, fleet: Machines | None = None) -> list[Fired]:
     """Start or stop each time-based machine as its schedules want at `at`; returns what changed."""
-    fleet, known = cloud.fleet(), instances(cloud)
+    fleet = fleet or cloud.fleet()
+    known = instances(cloud)
     changed = []
     for iid, fired in sorted(schedule_actions(cloud, at).items()):
-        name, up = name_of(known[iid]), running(cloud, iid)
+        name, up = name_of(known[iid]), running(fleet, iid)
         if fired.action == "start" and not up:
             log(f"start    {name} ({fired.schedule}, fired {fired.at:%a %H:%M %Z})")
             fleet.start(iid)
@@ -125,22 +135,24 @@ def scaler_settings(cloud: Cloud) -> dict[str, Any]:
     raise LocalError("the stack has no scaling function: no layer sets load_based (layers.<name>.load_based)")
 
 
-def members(cloud: Cloud, layer: str) -> list[Member]:
-    entries = cloud.fleet().state()
+def members(cloud: Cloud, fleet: Machines, layer: str) -> list[Member]:
+    entries = fleet.state()
     out = []
     for iid, props in sorted(instances(cloud).items()):
         if (props.get("tags") or {}).get("stackkit:load_based") != layer:
             continue
         entry = entries.get(iid, {})
         scaled, woken = entry.get("scaled_at"), entry.get("woken")
-        out.append(Member(name=name_of(props), id=iid, state="running" if running(cloud, iid) else "stopped",
+        out.append(Member(name=name_of(props), id=iid, state="running" if running(fleet, iid) else "stopped",
                           launched=float(entry.get("started") or 0), scaled_at=float(scaled) if scaled else None,
                           woken_at=float(woken) if woken else None))
     return out
 
 
-def play_scale(cloud: Cloud, layer: str, direction: str, now: float | None = None, log: Log = print) -> Decision:
+def play_scale(cloud: Cloud, layer: str, direction: str, now: float | None = None, log: Log = print,
+               fleet: Machines | None = None) -> Decision:
     """The layer's `direction` alarm fires: the function's decision over the machines, applied."""
+    fleet = fleet or cloud.fleet()
     settings = scaler_settings(cloud)
     alarm = next((a for a, s in settings.get("alarms", {}).items()
                   if s.get("layer") == layer and s.get("direction") == direction), None)
@@ -150,9 +162,8 @@ def play_scale(cloud: Cloud, layer: str, direction: str, now: float | None = Non
     spec = settings["alarms"][alarm]
     now = time.time() if now is None else now
     decision = decide(direction, int(spec["instances"]), int(spec["ignore_minutes"]),  # type: ignore[arg-type]
-                      members(cloud, layer), now)
+                      members(cloud, fleet, layer), now)
     log(f"{alarm}: {decision.reason}")
-    fleet = cloud.fleet()
     for machine in (*decision.start, *decision.stop):
         fleet.tag(machine, scaled_at=now)
     for machine in decision.start:
@@ -162,16 +173,17 @@ def play_scale(cloud: Cloud, layer: str, direction: str, now: float | None = Non
     return decision
 
 
-def invoke(cloud: Cloud, payload: dict[str, Any], now: datetime | None = None, log: Log = print) -> str:
+def invoke(cloud: Cloud, payload: dict[str, Any], now: datetime | None = None, log: Log = print,
+           fleet: Machines | None = None) -> str:
     """The wake function on this host: {"wake": id} or {"settle": id, "timezone": tz, "hours": [...]}; returns what
     it did ("woken", "running", "stopped", "kept", "nothing")."""
     iid = str(payload.get("wake") or payload.get("settle"))
     if iid not in instances(cloud):
         raise LocalError(f"the wake function was invoked for {iid!r}, which is no machine of this stack")
-    fleet = cloud.fleet()
+    fleet = fleet or cloud.fleet()
     when = now or datetime.now(ZoneInfo("UTC"))
     if "wake" in payload:
-        if running(cloud, iid):
+        if running(fleet, iid):
             return "running"
         log(f"wake     {iid} (stopped: started for this up's scripts, settled after them)")
         fleet.tag(iid, woken=when.timestamp())

@@ -81,6 +81,30 @@ def plugin_home(base: Path) -> Path:
     return home
 
 
+def engine_env(workdir: Path) -> dict[str, str]:
+    """The engine's environment for a project on the local cloud in `workdir`: its file backend (state/), passphrase
+    secrets (a 0600 file), its cloud (cloud/), no download, no plugin from PATH."""
+    passphrase = private_dir(workdir) / "passphrase"
+    if not passphrase.exists():
+        write_private(passphrase, secrets.token_urlsafe(24))
+    state = private_dir(workdir / "state")
+    return {
+        "PULUMI_BACKEND_URL": f"file://{state}",
+        "PULUMI_CONFIG_PASSPHRASE_FILE": str(passphrase),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
+        "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "true",
+        "PULUMI_SKIP_CONFIRMATIONS": "true",
+        "STACKKIT_LOCAL_CLOUD": str(private_dir(workdir / "cloud")),
+    }
+
+
+def checkpoint_text(workdir: Path, project: str, stack: str) -> str:
+    """The stack's checkpoint as the file backend stores it (secrets encrypted): what is at rest."""
+    return (workdir / "state" / ".pulumi" / "stacks" / project / f"{stack}.json").read_text()
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "'\"'\"'") + "'"
 
@@ -129,20 +153,7 @@ class LocalStack:
         return self.stack_file.parent if (self.stack_file.parent / "__main__.py").exists() else ROOT
 
     def env(self) -> dict[str, str]:
-        passphrase = self.workdir / "passphrase"
-        if not passphrase.exists():
-            write_private(passphrase, secrets.token_urlsafe(24))
-        state = private_dir(self.workdir / "state")
-        return {
-            "PULUMI_BACKEND_URL": f"file://{state}",
-            "PULUMI_CONFIG_PASSPHRASE_FILE": str(passphrase),
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
-            "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "true",
-            "PULUMI_SKIP_CONFIRMATIONS": "true",
-            "STACKKIT_LOCAL_CLOUD": str(private_dir(self.workdir / "cloud")),
-        }
+        return engine_env(self.workdir)
 
     # --- secrets -----------------------------------------------------------------------------------------------------
     def secret(self, path: str) -> str:
@@ -237,8 +248,12 @@ class LocalStack:
         return {k: v.value for k, v in self.engine.outputs().items()}
 
     def export(self) -> dict[str, Any]:
-        """The stack's checkpoint as the backend stores it (secrets encrypted)."""
-        return dict(self.engine.export_stack().deployment)
+        """The stack's deployment, secrets decrypted (pulumi.automation's export: `stack export --show-secrets`)."""
+        return dict(self.engine.export_stack().deployment or {})
+
+    def checkpoint(self) -> str:
+        """The stack's checkpoint as it is at rest (secrets encrypted)."""
+        return checkpoint_text(self.workdir, "stackkit", self.stack)
 
     def urn(self, type_: str, name: str, parents: tuple[str, ...] = ()) -> str:
         """The URN of a resource of the program (`parents`: the component types above it, below the Stack)."""
@@ -252,19 +267,20 @@ class UpFailed(LocalError):
     def __init__(self, stack: str, recorder: Recorder, message: str, verb: str = "up") -> None:
         self.recorder = recorder
         failed = [s.name for s in recorder.steps if s.failed]
-        tail = "\n".join(message.strip().splitlines()[-30:])
+        errors = [f"{name}: {text}" if name else text for name, text in recorder.errors]
+        detail = "\n".join(errors)[-4000:] if errors else "\n".join(message.strip().splitlines()[-30:])
         super().__init__(f"pulumi {verb} of {stack} failed" + (f" at {', '.join(failed)}" if failed else "")
-                         + f":\n{tail}\nfix the script or the config, then run it again: it resumes where it stopped")
+                         + f":\n{detail}\nfix the script or the config, then run it again: it resumes where it stopped")
 
 
 def _lookup(config: Mapping[str, Any], path: str) -> Any:
     key, rest = split(path)
     node: Any = config.get(key)
     for p in rest:
-        if isinstance(node, list) and isinstance(p, int) and p < len(node) or isinstance(node, dict) and p in node:
-            node = node[p]
-        else:
+        inside = isinstance(node, list) and isinstance(p, int) and p < len(node) or isinstance(node, dict) and p in node
+        if not inside:
             return None
+        node = node[p]  # type: ignore[index]
     return node
 
 

@@ -15,7 +15,6 @@ import urllib.request
 import pytest
 
 from stackkit.local.machines import alive
-from stackkit.local.state import LocalState
 from tests.e2e.conftest import Cluster
 
 pytestmark = pytest.mark.e2e
@@ -35,9 +34,8 @@ def _http(url: str) -> int:
 
 
 def test_a_killed_machine_comes_back_by_itself_and_serves_with_no_configure(cluster: Cluster) -> None:
-    state = LocalState.load(cluster.state_path, stack="e2e")
-    assert state.machines, "run after test_cluster.py::test_converge"
-    machines = {i: state.machines[i] for i in KILLED}
+    assert cluster.fleet.state(), "run after test_cluster.py::test_converge"
+    machines = {i: cluster.machine(i) for i in KILLED}
     before = {i: dict(cluster.fleet.state()[m]) for i, m in machines.items()}
     for i, entry in before.items():
         assert entry.get("heal") is True and alive(int(entry["healer"])), f"{i}: not watched by a healer"
@@ -68,10 +66,10 @@ def test_a_killed_machine_comes_back_by_itself_and_serves_with_no_configure(clus
         out = cluster.sh(i, f"cat {MARKER[i]} && cat /proc/sys/kernel/random/boot_id").stdout.split()
         assert out[0] == i and out[1] != boot_ids[i]
 
-    # nothing in the cluster state changed: the plan has no script to run, and `up` runs none (0 configure)
+    # nothing in the cluster state changed: the engine's preview has no script to run, and `up` runs none
     assert cluster.predicted() == set()
     report = cluster.up()
-    assert report.commands() == []
+    assert report.commands() == [] and report.changed("command:remote:Command") == []
 
     deadline = time.monotonic() + 180
     status = 0

@@ -88,7 +88,7 @@ def test_a_rolling_deploy_of_a_new_revision_under_traffic(cluster: Cluster, plon
     traffic.start()
     report = cluster.up()
     traffic.stop()
-    deployed = {e.step.instance for e in report.executed if e.step.event == "deploy"}
+    deployed = {i for i, e, _ in report.ran() if e == "deploy"}
     print(f"\nfigure plone_rolling_deploy: {{'seconds': {round(report.seconds, 1)}, 'requests': {traffic.sent}, "
           f"'failed': {traffic.failed}}}")
     assert deployed == set(cluster.plone_instances())

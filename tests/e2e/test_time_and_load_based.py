@@ -2,7 +2,7 @@
 
 A plone instance gets a weekly schedule, another one is load-based on its layer's CPU; `up` adds the schedules, the
 alarms and the function and runs no script. Then, under traffic through the frontend, the local cloud plays what AWS
-does between two `up`s (stackkit.local.automation): the schedule stops the time-based machine (haproxy marks its
+does between two `up`s (stackkit.local.playback): the schedule stops the time-based machine (haproxy marks its
 backends down, 0 failed requests), starts it (it serves again), the scaling function stops and starts the load-based
 one, ignoring an alarm inside ignore_minutes. haproxy's config never changes and nothing runs configure: 0 scripts.
 
@@ -22,9 +22,8 @@ from pathlib import Path
 import pytest
 
 from stackkit.config.schedule import Schedule
-from stackkit.local.automation import play_scale, play_schedule
 from stackkit.local.machines import alive
-from stackkit.local.state import LocalState
+from stackkit.local.playback import play_scale, play_schedule
 from tests.e2e.conftest import Cluster, Traffic
 
 pytestmark = pytest.mark.e2e
@@ -61,39 +60,35 @@ def served_by(cluster: Cluster, instance: str) -> int:
 
 
 def running(cluster: Cluster, instance: str) -> bool:
-    state = LocalState.load(cluster.state_path, stack="e2e")
-    return alive(int(cluster.fleet.state()[state.machines[instance]].get("pid") or 0))
+    return alive(int(cluster.fleet.state()[cluster.machine(instance)].get("pid") or 0))
 
 
 def haproxy_cfg(cluster: Cluster) -> str:
     return hashlib.sha256(cluster.sh("web1", "cat /etc/haproxy/haproxy.cfg").stdout.encode()).hexdigest()
 
 
-def begin(cluster: Cluster) -> tuple[str, LocalState, Traffic]:
-    """haproxy's config as it is, the recorded state, and a request loop through the frontend, running."""
+def begin(cluster: Cluster) -> tuple[str, Traffic]:
+    """haproxy's config as it is, and a request loop through the frontend, running."""
     before = haproxy_cfg(cluster)
-    state = LocalState.load(cluster.state_path, stack="e2e")
     traffic = Traffic(cluster.url())
     traffic.start()
     time.sleep(3)
-    return before, state, traffic
+    return before, traffic
 
 
 @pytest.fixture(scope="module")
 def roles(cluster: Cluster) -> Iterator[tuple[str, str]]:
     """(time-based, load-based): two plone instances besides one that stays 24/7; one is added if needed."""
-    state = LocalState.load(cluster.state_path, stack="e2e")
-    assert state.machines, "run after test_cluster.py::test_converge"
+    assert cluster.fleet.state(), "run after test_cluster.py::test_converge"
     if len(cluster.plone_instances()) < 3:
         cluster.config["stackkit:instances"]["app9"] = {"layers": ["plone"]}
         cluster.up()
     plone = cluster.plone_instances()
     yield plone[-2], plone[-1]
     # whatever happened here, the next modules find every machine running, as this module found them
-    state = LocalState.load(cluster.state_path, stack="e2e")
     for i in plone[-2:]:
         if not running(cluster, i):
-            cluster.fleet.start(state.machines[i])
+            cluster.fleet.start(cluster.machine(i))
 
 
 def test_adding_schedules_and_scaling_runs_no_script(cluster: Cluster, roles: tuple[str, str]) -> None:
@@ -104,22 +99,21 @@ def test_adding_schedules_and_scaling_runs_no_script(cluster: Cluster, roles: tu
     assert cluster.predicted() == set()
     report = cluster.up()
     assert report.commands() == []
-    state = LocalState.load(cluster.state_path, stack="e2e")
-    types = {r.type for r in state.resources.values()}
+    types = {r["type"] for r in cluster.ls.cloud.records().values()}
     assert {"aws:scheduler/schedule:Schedule", "aws:lambda/function:Function"} <= types
 
 
 def test_the_schedule_stops_and_starts_a_plone_instance_under_traffic(cluster: Cluster, roles: tuple[str, str]) -> None:
     timed, _ = roles
-    before, state, traffic = begin(cluster)
-    stopped = play_schedule(state, cluster.fleet, SATURDAY_NOON)
-    assert [(f.instance, f.action) for f in stopped] == [(timed, "stop")]
+    before, traffic = begin(cluster)
+    stopped = play_schedule(cluster.ls.cloud, SATURDAY_NOON)
+    assert [(f.instance, f.action) for f in stopped] == [(cluster.machine(timed), "stop")]
     assert not running(cluster, timed)
     marked_down = wait_status(cluster, timed, "DOWN")
     time.sleep(5)
     # the week's first start: Monday 08:00 fired last
-    started = play_schedule(state, cluster.fleet, MONDAY_NINE)
-    assert [(f.instance, f.action) for f in started] == [(timed, "start")]
+    started = play_schedule(cluster.ls.cloud, MONDAY_NINE)
+    assert [(f.instance, f.action) for f in started] == [(cluster.machine(timed), "start")]
     back_up = wait_status(cluster, timed, "UP")
     sessions = served_by(cluster, timed)
     time.sleep(5)
@@ -131,24 +125,24 @@ def test_the_schedule_stops_and_starts_a_plone_instance_under_traffic(cluster: C
     # it drains itself again at its next stop (stackkit-drain.service, ordered after the Zope clients)
     assert cluster.sh(timed, "systemctl is-active stackkit-drain.service").stdout.strip() == "active"
     # again at the same time: nothing to do
-    assert play_schedule(state, cluster.fleet, MONDAY_NINE) == []
+    assert play_schedule(cluster.ls.cloud, MONDAY_NINE) == []
     assert haproxy_cfg(cluster) == before, "haproxy's config never changed"
 
 
 def test_the_scaling_function_stops_and_starts_the_load_based_instance(cluster: Cluster,
                                                                         roles: tuple[str, str]) -> None:
     timed, scaled = roles
-    before, state, traffic = begin(cluster)
+    before, traffic = begin(cluster)
     now = time.time()
-    down = play_scale(state, cluster.fleet, "plone", "down", now=now)
-    assert down.stop == (state.machines[scaled],) and down.start == ()
+    down = play_scale(cluster.ls.cloud, "plone", "down", now=now)
+    assert down.stop == (cluster.machine(scaled),) and down.start == ()
     assert not running(cluster, scaled) and running(cluster, timed), "only the load-based instance stops"
     wait_status(cluster, scaled, "DOWN")
     # the up alarm inside ignore_minutes (1): ignored
-    ignored = play_scale(state, cluster.fleet, "plone", "up", now=now + 30)
+    ignored = play_scale(cluster.ls.cloud, "plone", "up", now=now + 30)
     assert ignored.start == () and not running(cluster, scaled)
-    up = play_scale(state, cluster.fleet, "plone", "up", now=now + 61)
-    assert up.start == (state.machines[scaled],)
+    up = play_scale(cluster.ls.cloud, "plone", "up", now=now + 61)
+    assert up.start == (cluster.machine(scaled),)
     wait_status(cluster, scaled, "UP")
     sessions = served_by(cluster, scaled)
     time.sleep(5)
@@ -164,9 +158,8 @@ def test_a_deploy_wakes_the_stopped_instances_and_settles_them_after(cluster: Cl
     """Both stopped (the schedule's Saturday, the down alarm), a new revision: `up` wakes each before its deploy and
     settles it after: stopped again (load-based; time-based outside its hours), or left running inside its hours."""
     timed, scaled = roles
-    state = LocalState.load(cluster.state_path, stack="e2e")
-    play_schedule(state, cluster.fleet, SATURDAY_NOON)
-    play_scale(state, cluster.fleet, "plone", "down", now=time.time() + 600)
+    play_schedule(cluster.ls.cloud, SATURDAY_NOON)
+    play_scale(cluster.ls.cloud, "plone", "down", now=time.time() + 600)
     assert not running(cluster, timed) and not running(cluster, scaled)
     cluster.publish_version("site", "3", tmp_path)
     # 30 s per request, not 10: in 2 of 4 full runs one request of about 2400 took longer than 10 s here (not yet
@@ -176,9 +169,9 @@ def test_a_deploy_wakes_the_stopped_instances_and_settles_them_after(cluster: Cl
     traffic.start()
     report = cluster.up()
     traffic.stop()
-    invoked = [e.step.name for e in report.executed if e.step.type == INVOCATION and e.step.phase == "create"]
+    invoked = [s.name for s in report.changed(INVOCATION) if s.op in ("create", "create-replacement") and s.done]
     assert sorted(invoked) == sorted(f"{i}-{w}" for i in (timed, scaled) for w in ("wake", "settle"))
-    deployed = {e.step.instance for e in report.executed if e.step.type == COMMAND and e.step.event == "deploy"}
+    deployed = {i for i, e, _ in report.ran() if e == "deploy"}
     assert deployed == set(cluster.plone_instances())
     on_hours = Schedule.model_validate(SCHEDULE).is_on(datetime.now(UTC))
     print(f"\nfigure deploy_with_two_stopped_instances_seconds: {round(report.seconds, 1)}; requests: "
@@ -187,8 +180,7 @@ def test_a_deploy_wakes_the_stopped_instances_and_settles_them_after(cluster: Cl
     assert running(cluster, timed) is on_hours and not running(cluster, scaled), "settled as they were"
     # back to serving for the next tests: the new revision is on both
     for i in (timed, scaled):
-        machine = LocalState.load(cluster.state_path, stack="e2e").machines[i]
-        cluster.fleet.start(machine)
+        cluster.fleet.start(cluster.machine(i))
         wait_status(cluster, i, "UP")
         assert cluster.sh(i, "cat /srv/apps/site/current/VERSION").stdout == "3"
 
@@ -202,6 +194,5 @@ def test_after_all_that_up_has_nothing_to_run_and_removing_it_runs_nothing(clust
     del cluster.config["stackkit:instances"][scaled]["load_based"]
     del cluster.config["stackkit:layers"]["plone"]["load_based"]
     assert cluster.up().commands() == []
-    state = LocalState.load(cluster.state_path, stack="e2e")
-    assert not {r.type for r in state.resources.values()} & {"aws:scheduler/schedule:Schedule",
-                                                             "aws:lambda/function:Function"}
+    assert not {r["type"] for r in cluster.ls.cloud.records().values()} & {"aws:scheduler/schedule:Schedule",
+                                                                          "aws:lambda/function:Function"}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Cluster
+from tests.e2e.conftest import Cluster, UpReport
 
 pytestmark = pytest.mark.e2e
 def instances(cluster: Cluster) -> list[str]:
@@ -21,9 +21,8 @@ def instances(cluster: Cluster) -> list[str]:
     return sorted(cluster.config["stackkit:instances"])
 
 
-def ran(report) -> set[tuple[str | None, str | None, str]]:  # type: ignore[no-untyped-def]
-    return {(e.step.instance, e.step.event, e.step.phase) for e in report.executed
-            if e.step.type == "command:remote:Command" and e.step.runs}
+def ran(report: UpReport) -> set[tuple[str, str, str]]:
+    return report.ran()
 
 
 def keypair(folder: Path, user: str) -> tuple[Path, str]:
@@ -34,13 +33,8 @@ def keypair(folder: Path, user: str) -> tuple[Path, str]:
 
 def ssh_as(cluster: Cluster, folder: Path, user: str, key: Path, command: str) -> subprocess.CompletedProcess:
     """`command` on web1 as `user` with `key`, checking web1's pinned host key."""
-    known = folder / "known_hosts.web1"
-    known.write_text(f"{cluster.address('web1')} {cluster.host_key('web1')}\n")
-    return subprocess.run(
-        ["ssh", "-i", str(key), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
-         "-o", f"UserKnownHostsFile={known}", "-o", "GlobalKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10",
-         "-o", "LogLevel=ERROR", f"{user}@{cluster.address('web1')}", command],
-        capture_output=True, text=True, timeout=60)
+    return subprocess.run([*cluster.ssh_argv("web1", folder / "known_hosts.web1", user, key), command],
+                          capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +48,8 @@ def test_users_get_access_and_only_the_users_steps_run(cluster: Cluster, keys: d
         "alice": {"ssh_public_key": keys["alice"][1], "sudo": True, "layers": ["frontend"]},
         "bob": {"ssh_public_key": keys["bob"][1]},
     }
-    expected = {(i, "users", "create") for i in instances(cluster)}
+    # every instance has a users step (the deploy user's keys): it runs again where a user comes
+    expected = {(i, "users", "update") for i in instances(cluster)}
     assert cluster.predicted() == expected
     assert ran(cluster.up()) == expected
     folder = keys["alice"][0].parent
@@ -95,9 +90,10 @@ def test_a_removed_user_is_locked_and_keeps_her_home(cluster: Cluster, keys: dic
     assert cluster.sh("web1", "id -un").stdout.strip() == "root"
 
 
-def test_with_no_user_left_the_users_steps_go_and_lock(cluster: Cluster, keys: dict[str, tuple[Path, str]]) -> None:
+def test_with_no_user_left_the_users_steps_lock_them(cluster: Cluster, keys: dict[str, tuple[Path, str]]) -> None:
     del cluster.config["stackkit:users"]
-    assert ran(cluster.up()) == {(i, "lock_users", "delete") for i in instances(cluster)}
+    # the users steps stay (the deploy user's keys) and lock every user stackkit created
+    assert ran(cluster.up()) == {(i, "users", "update") for i in instances(cluster)}
     bob = ssh_as(cluster, keys["bob"][0].parent, "bob", keys["bob"][0], "true")
     assert bob.returncode == 255, (bob.returncode, bob.stderr)
     locked = cluster.sh("app1", "getent passwd bob | cut -d: -f7; test -d /home/bob && echo home")

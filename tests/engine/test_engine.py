@@ -1,7 +1,9 @@
-"""The real Pulumi engine (the CLI scripts/setup provides, our language host, the stand-in `aws` provider) on an
-AWS-only program: what the engine does is observed here, not modelled. No machines, no pulumi-command.
+"""The real Pulumi engine (the CLI and plugins scripts/setup provides, the stand-in `aws` provider) on an AWS-only
+program, driven by the Automation API: what the engine does is observed here, not modelled. No machines, no
+pulumi-command.
 
-- a new public key replaces the key pair; its new auto-name replaces the instance that uses it (the model agrees);
+- a new public key replaces the key pair; its new auto-name replaces the instance that uses it (so stackkit's
+  instances ignore a key-name change: docs/lifecycle.md, "Rotating the SSH key pair");
 - the protected volume cannot be removed by a program edit: the engine refuses (with the program's check off);
 - the program reads its own stack's previous outputs (stackkit.components.previous) during `up` and `preview`, and
   refuses an edit that would lose a data holder before anything is registered: the checkpoint is unchanged, and a
@@ -15,12 +17,15 @@ AWS-only program: what the engine does is observed here, not modelled. No machin
 from __future__ import annotations
 
 import json
-import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from pulumi import automation as auto
 
-from stackkit.engine.toolchain import ROOT, Engine, local_engine
+from stackkit.engine import workspace
+from stackkit.engine.events import Recorder
+from stackkit.local.stack import checkpoint_text, engine_env, plugin_home
 
 pytestmark = pytest.mark.engine
 PROGRAM = Path(__file__).resolve().parent / "programs" / "aws"
@@ -30,40 +35,60 @@ SECRET = "S3cr3t\\pw&<db>!"       # a backslash and <>: JSON-escaped differently
 STACK = "test"
 
 
+class Failed(Exception):
+    def __init__(self, recorder: Recorder, text: str) -> None:
+        super().__init__(text)
+        self.recorder, self.text = recorder, text
+
+
 class Project:
     def __init__(self, tmp: Path) -> None:
         self.dir = tmp / "project"
         self.dir.mkdir()
+        self.work = tmp / "engine"
         (self.dir / "Pulumi.yaml").write_text(
             f"name: enginetest\nmain: {PROGRAM}\nruntime:\n  name: python\n  options:\n"
-            f"    virtualenv: {ROOT / '.venv'}\n")
-        self.engine: Engine = local_engine(tmp / "engine", passphrase="engine-test-passphrase")
-        self.pulumi("stack", "init", STACK, "--secrets-provider", "passphrase")
+            f"    virtualenv: {sys.prefix}\n")
+        self.stack = workspace.select(self.dir, STACK, engine_env(self.work), pulumi_home=plugin_home(tmp / "cloud"))
         self.set("aws:region", "eu-west-1")
         self.set("t:public_key", KEY_A)
         self.set("t:db_password", SECRET, secret=True)
 
-    def pulumi(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.engine.pulumi(*args, cwd=self.dir, check=check, timeout=300)
-
     def set(self, key: str, value: str, secret: bool = False) -> None:
-        out = subprocess.run(["pulumi", "config", "set", *(["--secret"] if secret else []), key, "--non-interactive"],
-                             input=value, cwd=self.dir, env=self.engine.env(), capture_output=True, text=True)
-        assert out.returncode == 0, out.stderr
+        if secret:
+            workspace.config_set_secret(self.stack, key, value)     # through stdin
+        else:
+            self.stack.set_config(key, auto.ConfigValue(value))
 
-    def up(self) -> subprocess.CompletedProcess[str]:
-        return self.pulumi("up", "--yes", "--skip-preview", "--stack", STACK)
+    def _run(self, verb: str, **kw: object) -> tuple[Recorder, str]:
+        rec = Recorder()
+        try:
+            result = getattr(self.stack, verb)(on_event=rec, color="never", **kw)
+        except auto.CommandError as exc:
+            raise Failed(rec, str(exc)) from None
+        return rec, result.stdout + result.stderr
 
-    def preview(self, check: bool = True) -> tuple[dict, subprocess.CompletedProcess[str]]:
-        out = self.pulumi("preview", "--json", "--stack", STACK, check=check)
-        return json.loads(out.stdout or "{}"), out
+    def up(self) -> Recorder:
+        return self._run("up", show_secrets=False)[0]
+
+    def preview(self, diff: bool = False) -> tuple[Recorder, str]:
+        return self._run("preview", diff=diff or None)
 
     def checkpoint(self) -> str:
-        return self.pulumi("stack", "export", "--stack", STACK).stdout
+        return checkpoint_text(self.work, "enginetest", STACK)
+
+    def outputs_text(self) -> str:
+        """`pulumi stack output --json`, as a user sees it (secrets masked)."""
+        return json.dumps({k: ("[secret]" if v.secret else v.value) for k, v in self.stack.outputs().items()})
 
 
-def _ops(preview: dict) -> dict[str, str]:
-    return {st["urn"].rsplit("::", 1)[-1]: st["op"] for st in preview.get("steps", []) if st["op"] != "same"}
+def _ops(rec: Recorder) -> dict[str, str]:
+    """resource name -> the engine's op, for what changes (a replacement as `replace`)."""
+    out: dict[str, str] = {}
+    for s in rec.steps:
+        if s.changes and s.type != "pulumi:pulumi:Stack":
+            out[s.name] = "replace" if s.op in ("replace", "create-replacement", "delete-replaced") else s.op
+    return out
 
 
 def _plaintext(text: str) -> list[str]:
@@ -82,11 +107,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 def test_up_creates_and_a_second_up_changes_nothing(project: Project) -> None:
     preview, _ = project.preview()
     assert _ops(preview) == {}
-    assert preview["changeSummary"].get("same", 0) >= 9
+    assert sum(s.op == "same" for s in preview.steps) >= 9
     state = json.loads(project.checkpoint())
-    types = {r["type"] for r in state["deployment"]["resources"]}
+    types = {r["type"] for r in state["checkpoint"]["latest"]["resources"]}
     assert {"aws:ec2/keyPair:KeyPair", "aws:ec2/instance:Instance", "aws:ebs/volume:Volume"} <= types
-    inst = next(r for r in state["deployment"]["resources"] if r["type"] == "aws:ec2/instance:Instance")
+    inst = next(r for r in state["checkpoint"]["latest"]["resources"] if r["type"] == "aws:ec2/instance:Instance")
     assert inst["id"].startswith("i-") and inst["outputs"]["privateIp"].startswith("198.51.100.")
 
 
@@ -95,13 +120,12 @@ def test_secret_in_no_checkpoint_output_or_diff(project: Project) -> None:
     # the PR workflow's view: a diff that changes the secret itself
     project.set("t:db_password", SECRET + "2", secret=True)
     try:
-        diff = project.pulumi("preview", "--diff", "--stack", STACK)
+        _, diff = project.preview(diff=True)
     finally:
         project.set("t:db_password", SECRET, secret=True)
-    assert _plaintext(diff.stdout + diff.stderr) == []
-    assert "password" in diff.stdout and "[secret]" in diff.stdout
-    outputs = project.pulumi("stack", "output", "--json", "--stack", STACK).stdout
-    assert _plaintext(outputs) == []
+    assert _plaintext(diff) == []
+    assert "password" in diff and "[secret]" in diff
+    assert _plaintext(project.outputs_text()) == []
 
 
 def test_new_public_key_replaces_the_key_pair_and_the_instance(project: Project) -> None:
@@ -127,62 +151,40 @@ def test_an_alarm_setting_updates_only_the_alarm(project: Project) -> None:
     assert _ops(preview) == {"recover": "update"}
 
 
-def test_the_model_predicts_the_same_replacements() -> None:
-    """stackkit.lifecycle.rules on the mock plans of the same change: the same resources replaced."""
-    from stackkit.lifecycle.rules import steps
-    from stackkit.plan.evaluate import evaluate
-
-    sf = ROOT / "Pulumi.staging.yaml"
-    base = evaluate(sf)
-    from stackkit.config.patch import apply
-    from stackkit.config.stackfile import read_stack_file
-
-    f = read_stack_file(sf)
-    changed = type(f)(f.path, apply(f.config, {"stack.ssh_public_key": KEY_B}), f.secret_keys, f.placeholders)
-    todo = steps(base, evaluate(changed))
-    replaced = {(s.type, s.name) for s in todo if s.op == "replace" and s.phase == "create"}
-    assert ("aws:ec2/keyPair:KeyPair", "plone-staging-key") in replaced
-    assert ("aws:ec2/instance:Instance", "stage1") in replaced
-
-
 def test_a_protected_volume_cannot_be_removed_by_an_edit(project: Project) -> None:
     project.set("t:keep_volume", "false")
     project.set("t:check", "off")          # the engine's own protection, without the program's refusal
     try:
-        out = project.pulumi("up", "--yes", "--skip-preview", "--stack", STACK, check=False)
+        with pytest.raises(Failed) as failed:
+            project.up()
     finally:
         project.set("t:keep_volume", "true")
         project.set("t:check", "on")
-    assert out.returncode != 0
-    assert "protected" in out.stdout + out.stderr
+    assert "protected" in failed.value.text
     state = json.loads(project.checkpoint())
-    assert any(r["type"] == "aws:ebs/volume:Volume" for r in state["deployment"]["resources"])
+    assert any(r["type"] == "aws:ebs/volume:Volume" for r in state["checkpoint"]["latest"]["resources"])
 
 
 def test_an_ec2_refused_description_fails_the_preview_naming_the_rule(project: Project) -> None:
     project.set("t:sg_description", "the layer's instances")
     try:
-        _, out = project.preview(check=False)
+        with pytest.raises(Failed) as failed:
+            project.preview()
     finally:
         project.set("t:sg_description", "ssh")
-    assert out.returncode != 0
-    text = out.stdout + out.stderr
+    text = failed.value.text
     assert "ingress[0].description" in text and "a-z, A-Z, 0-9" in text
 
 
 def _resources(p: Project) -> list[tuple[str, str]]:
-    return sorted((r["urn"], r.get("id", "")) for r in json.loads(p.checkpoint())["deployment"]["resources"])
+    return sorted((r["urn"], r.get("id", "")) for r in json.loads(p.checkpoint())["checkpoint"]["latest"]["resources"])
 
 
-def _steps(p: Project, *args: str) -> tuple[subprocess.CompletedProcess[str], list[tuple[str, str, str]]]:
-    """Run `pulumi <args>` with an event log: (the run, [(op, type, name)] of every step the engine began)."""
-    log = p.dir / "events.jsonl"
-    log.unlink(missing_ok=True)
-    out = p.pulumi(*args, "--stack", STACK, "--event-log", str(log), check=False)
-    events = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    return out, [(e["resourcePreEvent"]["metadata"]["op"], e["resourcePreEvent"]["metadata"]["type"],
-                  e["resourcePreEvent"]["metadata"]["urn"].rsplit("::", 1)[-1])
-                 for e in events if "resourcePreEvent" in e]
+def _failed_up(p: Project) -> tuple[str, list[tuple[str, str, str]]]:
+    """An `up` that fails: (its message, [(op, type, name)] of every step the engine began)."""
+    with pytest.raises(Failed) as failed:
+        p.up()
+    return failed.value.text, [(s.op, s.type, s.name) for s in failed.value.recorder.steps]
 
 
 @pytest.fixture()
@@ -193,16 +195,17 @@ def fresh(tmp_path: Path) -> Project:
 
 
 def test_an_edit_losing_data_is_refused_before_anything_runs(fresh: Project) -> None:
-    previous = json.loads(fresh.pulumi("stack", "output", "--json", "--stack", STACK).stdout)
+    previous = {k: v.value for k, v in fresh.stack.outputs().items()}
     assert previous["data_holders"] == {"instances.web.volumes.data": {"kind": "volume", "instance": "web"}}
     before = _resources(fresh)
     fresh.set("t:instance", "web2")           # a rename: web's data volume would go, web2 gets a blank one
     refusal = "refused before anything runs: instances.web.volumes.data would be lost"
-    _, preview = fresh.preview(check=False)
-    assert preview.returncode != 0 and refusal in preview.stdout + preview.stderr
+    with pytest.raises(Failed) as preview:
+        fresh.preview()
+    assert refusal in preview.value.text
     for _attempt in range(2):                 # a refused up leaves the outputs it read: the next one is refused too
-        out, began = _steps(fresh, "up", "--yes", "--skip-preview")
-        assert out.returncode != 0 and refusal in out.stdout + out.stderr
+        text, began = _failed_up(fresh)
+        assert refusal in text
         assert [step for step in began if step[0] != "same"] == []
         assert _resources(fresh) == before
     fresh.set("t:instance", "web")
@@ -213,11 +216,11 @@ def test_without_the_check_the_engine_creates_first_and_stops_at_the_protected_d
     """Why the check reads the previous outputs: the engine's own protection comes last."""
     fresh.set("t:instance", "web2")
     fresh.set("t:check", "off")
-    out, began = _steps(fresh, "up", "--yes", "--skip-preview")
-    assert out.returncode != 0 and "protected" in out.stdout + out.stderr
+    text, began = _failed_up(fresh)
+    assert "protected" in text
     instance, volume = "aws:ec2/instance:Instance", "aws:ebs/volume:Volume"
     assert ("create", instance, "web2") in began and ("create", volume, "web2-data") in began
     # observed: the old instance is deleted and its volume detached before the protected volume stops the update
     assert ("delete", instance, "web") in began and ("delete", volume, "data") in began
-    volumes = [r for r in json.loads(fresh.checkpoint())["deployment"]["resources"] if r["type"] == volume]
+    volumes = [r for r in json.loads(fresh.checkpoint())["checkpoint"]["latest"]["resources"] if r["type"] == volume]
     assert sorted(r["urn"].rsplit("::", 1)[-1] for r in volumes) == ["data", "web2-data"]

@@ -1,5 +1,6 @@
 """The local cloud's stand-in for pulumi-aws, called as the engine calls it (no engine, no machines): replacement from
-the one cited table, auto-naming as pulumi-aws does it, AWS's input rules; and every shipped stack passes those rules."""
+AWS's facts (stackkit.aws.replacement), auto-naming as pulumi-aws does it, AWS's input rules, secrets kept secret in
+its outputs and out of its records; and every shipped stack passes those rules."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from pathlib import Path
 import pytest
 from pulumi.provider.experimental.provider import CheckRequest, CreateRequest, DiffRequest, PropertyDiffKind
 
-from stackkit.engine.aws import rules
-from stackkit.engine.aws.provider import INPUTS_KEY, StandInAws
-from stackkit.engine.aws.schema import TYPES, UNKNOWN, replaces
-from stackkit.engine.aws.values import map_from_py, map_to_py
+from stackkit.aws.replacement import REPLACES, UNKNOWN, replaces
+from stackkit.local.aws import validation as rules
+from stackkit.local.aws.kinds import TYPES
+from stackkit.local.aws.provider import INPUTS_KEY, StandInAws
+from stackkit.local.aws.values import REDACTED, Secret, map_from_py, map_to_py, reveal
 
 
 def urn(type_: str, name: str = "r") -> str:
@@ -198,17 +200,32 @@ def test_every_shipped_stack_passes_the_aws_rules(plans) -> None:  # type: ignor
         for r in plan.resources:
             if not r.custom or not r.type.startswith("aws:"):
                 continue
-            assert r.type in TYPES, f"{name}: {r.type} is missing from stackkit/engine/aws/schema.py"
+            assert r.type in TYPES, f"{name}: {r.type} is missing from stackkit/local/aws/kinds.py"
             assert rules.check(r.type, r.secret_inputs) == [], f"{name}: {r.name}"
             seen += 1
     assert seen > 100
 
 
 def test_every_listed_property_replaces_and_tags_never_do() -> None:
-    for type_, info in TYPES.items():
-        for prop in info.replaces:
+    assert set(REPLACES) == set(TYPES), "AWS's facts and the stand-in know the same types"
+    for type_, props in REPLACES.items():
+        for prop in props:
             assert replaces(type_, prop, "a", "b"), (type_, prop)
         assert not replaces(type_, "tags", {"a": "1"}, {"a": "2"}), type_
+
+
+def test_a_secret_input_stays_secret_in_the_outputs_and_out_of_the_records(aws: StandInAws, tmp_path: Path) -> None:
+    """The engine marks a secret (accept_secrets): the stand-in gives it back marked, and records it redacted."""
+    password = "S3cr3t-pw-for-the-records"
+    t = "aws:rds/instance:Instance"
+    props = map_from_py({"engine": "postgres", "username": "zope", "password": Secret(password), "identifier": "db1"})
+    resp = run(aws.create(CreateRequest(urn(t), props, 0, False)))
+    out = map_to_py(resp.properties)
+    assert out["password"] == Secret(password) and resp.properties["password"].is_secret
+    assert reveal(out)["password"] == password
+    text = (tmp_path / "records.json").read_text()
+    assert password not in text and REDACTED in text
+    assert (tmp_path / "records.json").stat().st_mode & 0o777 == 0o600
 
 
 def test_region_must_be_an_aws_region(aws: StandInAws) -> None:

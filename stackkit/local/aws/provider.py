@@ -22,6 +22,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pulumi
 from pulumi.provider.experimental.provider import (
     CheckFailure,
     CheckRequest,
@@ -50,7 +51,11 @@ from stackkit.local.aws import validation
 from stackkit.local.aws.cloud import ACCOUNT, HOSTS, MACHINES, Cloud, new_id
 from stackkit.local.aws.kinds import TYPES
 from stackkit.local.aws.values import (
+    ARCHIVE_KEY,
+    CONTENT_KEY,
     REDACTED,
+    content_digest,
+    digests_of,
     has_unknown,
     map_from_py,
     map_to_py,
@@ -135,11 +140,16 @@ class StandInAws(Provider):
         olds = map_to_py(request.old_state)
         news = map_to_py(request.new_inputs)
         keys = sorted(set(news) | set(olds.get(INPUTS_KEY) or []))
+        stored = olds.get(CONTENT_KEY) or {}
         detailed: dict[str, PropertyDiff] = {}
         replace_keys: list[str] = []
         for k in keys:
             o, n = olds.get(k), news.get(k)
-            if not has_unknown(n) and normal(o) == normal(n):
+            if k in stored and isinstance(n, (pulumi.Asset, pulumi.Archive)):
+                if stored[k] == content_digest(n):
+                    continue       # an archive the engine stored by its hash: the same content
+                o = stored[k]
+            elif not has_unknown(n) and normal(o) == normal(n):
                 continue
             replace = replaces(type_, k, reveal(o), UNKNOWN if has_unknown(n) else reveal(n)) \
                 if type_ in REPLACES else False
@@ -171,6 +181,7 @@ class StandInAws(Provider):
         out = self._computed(type_, id_, props, preview=False)
         id_ = id_ or reveal(out.get("arn")) or new_id(request.name)
         out["id"] = id_
+        out[CONTENT_KEY] = digests_of(props)
         await self._act(type_, id_, out, old=None)
         self.cloud.put(id_, type_, redacted(out))
         return CreateResponse(resource_id=id_, properties=map_from_py(out))
@@ -180,8 +191,9 @@ class StandInAws(Provider):
         if recorded is None:
             return ReadResponse(resource_id="")   # gone
         old = map_to_py(request.properties)
-        # what the records redacted is what the state holds (the cloud never keeps a secret)
-        props = {k: old[k] if v == REDACTED and k in old else v for k, v in recorded.items()}
+        # what the records redacted is what the state holds (the cloud never keeps a secret, nor a function's code)
+        props = {k: old[k] if (v == REDACTED or isinstance(v, dict) and ARCHIVE_KEY in v) and k in old else v
+                 for k, v in recorded.items()}
         inputs = {k: props[k] for k in props.get(INPUTS_KEY, []) if k in props}
         return ReadResponse(resource_id=request.resource_id, properties=map_from_py(props), inputs=map_from_py(inputs))
 
@@ -190,7 +202,7 @@ class StandInAws(Provider):
         olds = map_to_py(request.olds)
         news = map_to_py(request.news)
         out = {**{k: v for k, v in olds.items() if k not in olds.get(INPUTS_KEY, [])}, **news,
-               INPUTS_KEY: sorted(news)}
+               INPUTS_KEY: sorted(news), CONTENT_KEY: digests_of(news)}
         if "tags" in news:
             out["tagsAll"] = news["tags"]
         if not request.preview:
@@ -295,6 +307,8 @@ class StandInAws(Provider):
             if key is not None:
                 self.cloud.hosts.keep_key(id_, plain["privateIp"], key.private)
                 await self.cloud.hosts.start(id_)
+        elif mode == HOSTS and type_ == EIP_ASSOCIATION and old is None and plain.get("publicIp"):
+            await self.cloud.hosts.add_address(plain["instanceId"], plain["publicIp"])
         if mode != MACHINES:
             return
         await asyncio.to_thread(self._machines, type_, id_, plain, reveal(old) if old is not None else None)
@@ -328,6 +342,8 @@ class StandInAws(Provider):
         mode = self.cloud.mode
         if type_ == INSTANCE and mode == HOSTS:
             await self.cloud.hosts.stop(id_)
+        elif type_ == EIP_ASSOCIATION and mode == HOSTS and plain.get("publicIp"):
+            await self.cloud.hosts.add_address(plain["instanceId"], plain["publicIp"], add=False)
         if type_ in (INSTANCE, EIP) and mode in (MACHINES, HOSTS):
             self.cloud.release(str(plain.get("privateIp") if type_ == INSTANCE else plain.get("publicIp")))
         if mode == MACHINES:
