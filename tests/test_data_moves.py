@@ -69,6 +69,7 @@ def test_a_first_deployment_and_a_retired_holder_pass(stack_files: dict[str, Sta
         for v in ("data", "backups")]
 
 
+@pytest.mark.engine
 def test_plan_against_prints_the_refusal_instead_of_steps(tmp_path: Path) -> None:
     case = next(c for c in CASES if c["name"] == "rename-db1-to-db2")
     renamed = tmp_path / "Pulumi.production.yaml"

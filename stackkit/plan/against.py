@@ -138,10 +138,14 @@ def _isolated(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def refusal(exc: Any) -> list[str]:
-    """The problems a failed preview reported: the program's refusal (one line per problem) or the engine's errors."""
-    lines = [line.strip() for _, text in exc.recorder.errors for line in text.splitlines()]
-    found = [line for line in lines if line and not line.startswith(("error: update failed", "error: preview failed",
-                                                                      "Resource monitor"))]
+    """The problems a failed preview reported: a stackkit error's problem lines (StackkitError subclasses print one
+    problem per line, indented by two spaces, under a one-line head) or, for any other failure, the engine's errors."""
+    raw = [line for _, text in exc.recorder.errors for line in text.splitlines()]
+    problems = [line.strip() for line in raw if line.startswith("  ") and line.strip()]
+    if problems:
+        return problems
+    found = [line.strip() for line in raw if line.strip() and not line.strip().startswith(
+        ("error: update failed", "error: preview failed", "Resource monitor"))]
     return found or [str(exc).splitlines()[0]]
 
 
