@@ -1,64 +1,64 @@
-"""Configure fan-out: adding and removing one instance of each layer of production, and changing the apps — how many
-instances re-run configure under stackkit (watched state, and the parts of the apps each layer reads) versus OpsWorks
-(configure on every online instance; an app change: deploy everywhere it is, configure on every instance).
+"""Configure fan-out, from Pulumi's real engine: adding and removing one instance of each layer of production, and
+changing the apps — how many instances re-run configure (the engine's preview against a records-only production,
+stackkit.plan.against) versus OpsWorks (configure on every online instance; an app change: deploy everywhere it is,
+configure on every instance). Also counts the scripts of survivors that would run anything but configure: a
+membership change must run none (no setup, no deploy, no connection-only re-run).
 
-Run: .venv/bin/python -m benchmarks.fanout
+Run: .venv/bin/python -m benchmarks.fanout     (root or user namespaces; about a minute per change on 2 cores)
 """
 
 from __future__ import annotations
 
-import copy
+from typing import Any
 
-from stackkit.lifecycle.rules import commands, steps
-
-from benchmarks.common import production, with_config
-from stackkit.errors import StackkitError
-from stackkit.plan.evaluate import evaluate
+from benchmarks.common import production
+from stackkit.config.patch import Change
+from stackkit.lifecycle.scenarios import APP_SCENARIOS
+from stackkit.paths import ROOT
+from stackkit.plan.against import previews
+from stackkit.plan.whatruns import Script
 
 NEW = {
     "frontend": {"layers": ["frontend"], "az": 0},
+    "frontend whose name sorts first": {"layers": ["frontend"], "az": 1},
     "plone": {"layers": ["plone"], "type": "t3.large", "az": 1},
     "zeoserver + maintenance": {"layers": ["zeoserver", "maintenance"], "type": "m6i.large", "az": 1},
 }
+NAMES = {"frontend whose name sorts first": "web0"}
 REMOVE = {"frontend": "web2", "plone": "app5", "zeoserver + maintenance": "db1"}
 
 
-def reruns(old, new) -> tuple[list[str], list[str]]:
-    todo = steps(old, new)
-    ran = sorted({s.instance for s in commands(todo) if s.event == "configure" and s.phase in ("create", "update")})
-    return ran, sorted(s.name for s in todo if s.blocked)
+def _deployment(change: Change) -> dict[str, Any]:
+    return {"stack_file": str(ROOT / "Pulumi.production.yaml"), "program": str(ROOT), "config": None,
+            "change": change}
 
 
 def main() -> None:
     sf = production()
-    base = evaluate(sf)
     members = len(sf.config["stackkit:instances"])
-    rows = []
+    changes: list[tuple[str, Change, int]] = []
     for layer, spec in NEW.items():
-        config = copy.deepcopy(sf.config)
-        config["stackkit:instances"]["new1"] = spec
-        ran, _ = reruns(base, evaluate(with_config(sf, config)))
-        survivors = [i for i in ran if i != "new1"]
-        rows.append((f"add 1 {layer}", len(survivors), "+ new" if "new1" in ran else "", members + 1, ", ".join(survivors)))
-        config = copy.deepcopy(sf.config)
-        del config["stackkit:instances"][REMOVE[layer]]
-        try:
-            ran, blocked = reruns(base, evaluate(with_config(sf, config)))
-        except StackkitError as exc:
-            rows.append((f"remove {REMOVE[layer]} ({layer})", 0, f"refused: {str(exc).splitlines()[0].split(': ', 1)[1]}",
-                         members - 1, ""))
-            continue
-        note = f"protected, to retire first: {', '.join(blocked)}" if blocked else ""
-        rows.append((f"remove {REMOVE[layer]} ({layer})", len(ran), note, members - 1, ", ".join(ran)))
-    from stackkit.lifecycle.scenarios import APP_SCENARIOS
+        changes.append((f"add 1 {layer}", {f"instances.{NAMES.get(layer, 'new1')}": spec}, members + 1))
+    for layer, name in REMOVE.items():
+        changes.append((f"remove {name} ({layer})", {f"-instances.{name}": None}, members - 1))
     for name, change, _ in APP_SCENARIOS:
-        ran, _ = reruns(base, evaluate(sf.with_change(change)))
-        rows.append((name, len(ran), "", members, ", ".join(ran)))
-    print(f"configure re-runs in production ({members} instances)\n")
-    print("| change | stackkit: survivors re-running configure | | OpsWorks: instances running configure | which |")
+        changes.append((name, change, members))
+    results = previews(_deployment({}), [_deployment(c) for _, c, _ in changes], sf.stack)
+    print(f"configure re-runs in production ({members} instances), from the engine's preview\n")
+    print("| change | stackkit: survivors re-running configure | survivors' other scripts | "
+          "OpsWorks: instances running configure | which |")
     print("|---|---|---|---|---|")
-    for change, n, extra, opsworks, which in rows:
-        print(f"| {change} | {n} | {extra} | {opsworks} | {which} |")
+    for (title, change, opsworks), result in zip(changes, results, strict=True):
+        if result["refused"]:
+            print(f"| {title} | 0 | refused: {result['refused'][0][:90]}… | {opsworks} | |")
+            continue
+        new = {k.split(".")[1] for k in change if k.startswith("instances.")}
+        scripts = [Script(**s) for s in result["scripts"] if s["instance"] not in new]
+        configure = sorted({s.instance for s in scripts if s.event == "configure" and s.phase != "delete"})
+        other = sorted(f"{s.instance}:{s.event}" for s in scripts
+                       if s.runs and s.event != "configure" and s.phase != "delete" and not title.startswith(
+                           ("change an app", "add an app", "change the Plone")))
+        print(f"| {title} | {len(configure)} | {', '.join(other) or 0} | {opsworks} | {', '.join(configure)} |")
 
 
 if __name__ == "__main__":

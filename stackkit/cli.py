@@ -5,18 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
+from stackkit.config.stackfile import stack_path
 from stackkit.errors import StackkitError
-from stackkit.paths import ROOT
-
-
-def _stack_path(stack: str | None, config: str | None) -> Path:
-    if config:
-        return Path(config)
-    if not stack:
-        raise StackkitError("name a stack (plan production) or a stack file (--config examples/Pulumi.relstorage.yaml)")
-    return ROOT / f"Pulumi.{stack}.yaml"
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -29,7 +20,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from stackkit.plan.evaluate import evaluate
     from stackkit.plan.show import tree
 
-    path = _stack_path(args.stack, args.config)
+    path = stack_path(args.stack, args.config)
     if args.against:
         from stackkit.plan.against import against, render
         diff = against(args.against, path)

@@ -21,6 +21,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from stackkit.config.aws_rules import REGIONS
 from stackkit.config.stackfile import read_text, yaml_problem
 from stackkit.errors import ConfigError, StackkitError
+from stackkit.paths import ROOT
 
 STACK_SECRETS = ("encryptionsalt", "secretsprovider", "encryptedkey")
 # Pulumi stack names: letters, digits, '-', '_' and '.'; stackkit also wants a letter or digit first, so that a name is
@@ -141,8 +142,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="overwrite an existing Pulumi.<dst>.yaml")
 
     def run(args: argparse.Namespace) -> int:
-        from stackkit.cli import ROOT
-
         check_names(args.src, args.dst, args.region, args.name)
         report = clone(ROOT / f"Pulumi.{args.src}.yaml", ROOT / f"Pulumi.{args.dst}.yaml", args.region, args.name,
                        args.force)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from stackkit.config.layerspec import FromLayers
 from stackkit.config.load import Loaded, load
+from stackkit.config.stackfile import read_stack_file, stack_path
 
 
 def _id(*parts: str) -> str:
@@ -64,8 +65,6 @@ def graph(loaded: Loaded) -> str:
 
 
 def _load_file(path: Path) -> Loaded:
-    from stackkit.config.stackfile import read_stack_file
-
     sf = read_stack_file(path)
     return load(sf.config, sf.secret_keys, source=str(path))
 
@@ -76,9 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", help="a stack file instead of Pulumi.<stack>.yaml")
 
     def run(args: argparse.Namespace) -> int:
-        from stackkit.cli import _stack_path
-
-        print(graph(_load_file(_stack_path(args.stack, args.config))), end="")
+        print(graph(_load_file(stack_path(args.stack, args.config))), end="")
         return 0
 
     p.set_defaults(fn=run)

@@ -10,7 +10,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from stackkit.config.stackfile import read_text
+from stackkit.config.stackfile import read_text, stack_path
 
 PLACEHOLDER = "v1:placeholder"     # the ciphertext the shipped stack files carry: not a value, a reminder
 
@@ -47,9 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", help="any stack file instead")
 
     def run(args: argparse.Namespace) -> int:
-        from stackkit.cli import _stack_path
-
-        path = _stack_path(args.stack, args.config)
+        path = stack_path(args.stack, args.config)
         stack = args.stack or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
         values = secure_values(path)
         for dotted, placeholder in values:

@@ -17,7 +17,8 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
-from stackkit.errors import ConfigError
+from stackkit.errors import ConfigError, StackkitError
+from stackkit.paths import ROOT
 
 
 @dataclass(frozen=True)
@@ -126,3 +127,12 @@ def read_stack_file(path: Path) -> StackFile:
 
     plain = {key: walk(value, key, key) for key, value in config.items()}
     return StackFile(path=path, config=plain, secret_keys=frozenset(secret_keys), placeholders=placeholders)
+
+
+def stack_path(stack: str | None, config: str | None, verb: str = "plan") -> Path:
+    """The stack file a command names: `--config FILE`, else `Pulumi.<stack>.yaml` of this project."""
+    if config:
+        return Path(config)
+    if not stack:
+        raise StackkitError(f"name a stack ({verb} production) or a stack file (--config path/Pulumi.<stack>.yaml)")
+    return ROOT / f"Pulumi.{stack}.yaml"

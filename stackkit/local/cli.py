@@ -24,6 +24,7 @@ from typing import Any
 from pulumi import automation as auto
 
 from stackkit.config.patch import apply
+from stackkit.config.stackfile import read_stack_file, stack_path
 from stackkit.errors import LocalError
 from stackkit.local import gitserve
 from stackkit.local.aws.cloud import MACHINES, Settings
@@ -32,7 +33,6 @@ from stackkit.local.machines import Fleet
 from stackkit.local.playback import instances, name_of, play_scale, play_schedule
 from stackkit.local.stack import LocalStack, UpFailed, ssh_keypair
 from stackkit.local.web import web_layers
-from stackkit.paths import ROOT
 
 DEFAULT_WORKDIR = Path(os.environ.get("STACKKIT_LOCAL_DIR", "/var/tmp/stackkit-local"))
 # the machines' bridge and subnet (another pair for a second local cloud on the same host, as the tests do), and
@@ -43,18 +43,10 @@ BASE_DIR = os.environ.get("STACKKIT_LOCAL_BASE_DIR")
 COMMAND = "command:remote:Command"
 
 
-def stack_path(stack: str | None, config: str | None) -> Path:
-    if config:
-        return Path(config).resolve()
-    if not stack:
-        raise LocalError("name a stack (local up staging) or a stack file (--config path/Pulumi.<stack>.yaml)")
-    return ROOT / f"Pulumi.{stack}.yaml"
-
-
 def local_stack(args: argparse.Namespace, change: dict[str, Any] | None = None) -> LocalStack:
     """The local stack of the stack file: machines on the bridge; its change (--app) kept for the next `up`."""
     base = Path(args.workdir)
-    ls = LocalStack(stack_path(args.stack, args.config), base,
+    ls = LocalStack(stack_path(args.stack, args.config, verb="local up").resolve(), base,
                     settings=Settings(mode=MACHINES, bridge=BRIDGE, subnet=SUBNET, base_dir=BASE_DIR or str(base)))
     saved = ls.workdir / "change.json"
     kept = json.loads(saved.read_text()) if saved.exists() else {}
@@ -100,8 +92,6 @@ class Progress:
 
 def urls(ls: LocalStack) -> list[str]:
     """The addresses `local up` serves, from the stack's outputs."""
-    from stackkit.config.stackfile import read_stack_file
-
     config = read_stack_file(ls.stack_file).config
     declared = apply(config, ls.change) if ls.change else config
     return web_urls(declared.get("stackkit:instances", {}), ls.outputs().get("instances") or {}, web_layers())
@@ -121,7 +111,6 @@ def up(args: argparse.Namespace) -> int:
     fleet.ensure_host()           # the bridge first: the git daemon listens on its address
     fleet.base_tree()
     if args.app:
-        from stackkit.config.stackfile import read_stack_file
         known = dict(read_stack_file(probe.stack_file).config.get("stackkit:apps", {}))
         gitserve.serve(probe.workdir, fleet.gateway)
         for spec in args.app:

@@ -23,16 +23,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from stackkit.config.schedule import CRON_DAYS, TARGETS
 from stackkit.errors import LocalError
+from stackkit.local.aws.cloud import Cloud
 from stackkit.local.machines import alive
 from stackkit.scaling.decide import Decision, Member, decide, settle
-
-if TYPE_CHECKING:
-    from stackkit.local.aws.cloud import Cloud
 
 INSTANCE = "aws:ec2/instance:Instance"
 SCHEDULE = "aws:scheduler/schedule:Schedule"

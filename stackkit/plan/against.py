@@ -26,8 +26,11 @@ from typing import Any
 from stackkit.config.patch import Change
 from stackkit.config.stackfile import read_stack_file
 from stackkit.errors import PlanError
+from stackkit.local import netns
+from stackkit.local.aws.cloud import HOSTS, Settings
+from stackkit.local.stack import LocalStack, UpFailed, ssh_keypair
 from stackkit.paths import ROOT
-from stackkit.plan.whatruns import COMMAND, Script
+from stackkit.plan.whatruns import COMMAND, Script, runs
 
 MODULE = "stackkit.plan.against"
 # engine bookkeeping that is no resource of the stack
@@ -41,8 +44,6 @@ def _stack_name(path: Path) -> str:
 def previews(base: dict[str, Any], changes: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     """Bring `base` up records-only, then preview each of `changes` against it: per change, {scripts, other, refused}.
     A deployment is {stack_file, program, config (None: the stack file's), change}."""
-    from stackkit.local import netns
-
     result = netns.run(MODULE, {"base": base, "previews": changes, "name": name})
     return list(result["previews"])
 
@@ -104,17 +105,11 @@ def render(diff: dict[str, Any], as_json: bool = False) -> str:
 
 # --- in the namespace ---------------------------------------------------------------------------------------------------
 def _local(base: Path, name: str, d: dict[str, Any], key: tuple[str, str]) -> Any:
-    from stackkit.local.aws.cloud import HOSTS, Settings
-    from stackkit.local.stack import LocalStack
-
     return LocalStack(Path(d["stack_file"]), base, settings=Settings(mode=HOSTS), program=Path(d["program"]),
                       config=d.get("config"), change=d.get("change") or {}, ssh_key=key, name=name)
 
 
 def _isolated(request: dict[str, Any]) -> dict[str, Any]:
-    from stackkit.local.stack import UpFailed, ssh_keypair
-    from stackkit.plan.whatruns import runs
-
     with tempfile.TemporaryDirectory(prefix="stackkit-records-") as tmp:
         base = Path(tmp)
         key = ssh_keypair(base / "ssh" / "id_ed25519")
