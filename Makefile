@@ -25,7 +25,7 @@ check: ## lint and types
 	$(PY) -m mypy stackkit
 
 golden: ## regenerate the golden files of the rendered layer scripts (tests/golden)
-	$(PY) -m stackkit.lifecycle.golden
+	$(PY) -m stackkit.plan.golden
 
 docs: golden ## regenerate every generated file: docs/layers.md, README's production graph, the golden files
 	$(PY) -m stackkit docs

@@ -6,23 +6,27 @@ import argparse
 import json
 import sys
 
+from stackkit import clone, docs, graph, secrets
+from stackkit.config.schema import schema
 from stackkit.config.stackfile import stack_path
 from stackkit.errors import StackkitError
+from stackkit.local import cli as local_cli
+from stackkit.plan.against import against, render
+from stackkit.plan.evaluate import evaluate
+from stackkit.plan.show import tree
+
+# sub-commands that live in their own modules: each registers its own parser
+EXTRA = (clone.register, graph.register, docs.register, secrets.register, local_cli.register)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from stackkit.config.schema import schema
     print(json.dumps(schema(), indent=2, sort_keys=False))
     return 0
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from stackkit.plan.evaluate import evaluate
-    from stackkit.plan.show import tree
-
     path = stack_path(args.stack, args.config)
     if args.against:
-        from stackkit.plan.against import against, render
         diff = against(args.against, path)
         print(render(diff, as_json=args.json))
         return 1 if diff["refused"] else 0
@@ -44,20 +48,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="lifecycle diff from the real engine: which scripts an up would run, against an older stack "
                         "file or a git revision (needs Pulumi's CLI and a network namespace: docs/lifecycle.md)")
     p.set_defaults(fn=cmd_plan)
-    for extra in _extra_commands():
-        extra(sub)
+    for register in EXTRA:
+        register(sub)
     args = parser.parse_args(argv)
     try:
         return int(args.fn(args))
     except StackkitError as exc:
         print(f"stackkit: {exc}", file=sys.stderr)
         return 1
-
-
-def _extra_commands() -> list:
-    """Sub-commands that live in their own modules. Imported, not probed: a broken module is an error, never a
-    sub-command that silently disappears."""
-    import importlib
-
-    modules = ("stackkit.clone", "stackkit.graph", "stackkit.docs", "stackkit.secrets", "stackkit.local.cli")
-    return [importlib.import_module(m).register for m in modules]

@@ -12,7 +12,10 @@ from stackkit.config.attribute_types import KINDS, attribute_leaves
 from stackkit.config.layerspec import LayerSpec, Port, load_layer_specs
 from stackkit.config.load import LAYERS_DIR
 from stackkit.errors import StackkitError
+from stackkit.graph import _load_file, graph
+from stackkit.lifecycle.scenarios import SCENARIOS
 from stackkit.paths import ROOT
+from stackkit.plan.against import apply_changes, previews, table
 
 BEGIN, END = "<!-- graph:production:begin -->", "<!-- graph:production:end -->"
 
@@ -98,8 +101,6 @@ def readme_with_graph(readme: str, graph_text: str) -> str:
 def generated(engine: bool = False) -> dict[Path, str]:
     """Every generated file's content; with `engine`, also docs/lifecycle.md's table, from the real engine's previews
     of the documented changes (stackkit.plan.against: needs Pulumi's CLI and a network namespace)."""
-    from stackkit.graph import _load_file, graph
-
     readme = (ROOT / "README.md").read_text()
     out = {
         ROOT / "docs/layers.md": layers_markdown(),
@@ -114,9 +115,6 @@ TABLE_BEGIN, TABLE_END = "<!-- lifecycle:table:begin -->", "<!-- lifecycle:table
 
 
 def lifecycle_with_table(doc: str) -> str:
-    from stackkit.lifecycle.scenarios import SCENARIOS
-    from stackkit.plan.against import apply_changes, previews, table
-
     prod = ROOT / "Pulumi.production.yaml"
     base: dict[str, object] = {"stack_file": str(prod), "program": str(ROOT), "config": None, "change": {}}
     results = previews(base, apply_changes(prod, [c for _, c, _ in SCENARIOS]), "production")

@@ -6,8 +6,8 @@ import difflib
 
 import pytest
 
-from stackkit.lifecycle.golden import GOLDEN, STACKS, rendered
 from stackkit.plan.evaluate import Plan
+from stackkit.plan.golden import GOLDEN, STACKS, rendered
 
 
 @pytest.mark.parametrize("stack", sorted(STACKS))

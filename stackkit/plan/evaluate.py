@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pulumi
+
 from stackkit.config.stackfile import StackFile, read_stack_file
 from stackkit.errors import ConfigError, DataMoveError, PlanError
 from stackkit.paths import ROOT
 from stackkit.plan.mocks import RecordingMonitor, Registration, StackkitMocks, is_secret
-from stackkit.plan.runtime import young_gc_only
+from stackkit.plan.runtime import run_with_mocks, young_gc_only
 
 PROGRAM = ROOT / "__main__.py"
 PROJECT = "stackkit"
@@ -129,11 +131,6 @@ def evaluate(stack: str | Path | StackFile, *, overrides: dict[str, Any] | None 
 def _run(stack: str, config: dict[str, Any], secret_keys: frozenset[str], region: str,
          addresses: dict[str, tuple[str, str]] | None, program: Path, source: str,
          previous_outputs: dict[str, Any] | None = None) -> Plan:
-    import pulumi
-
-    from stackkit.plan.runtime import run_with_mocks
-    from stackkit.program import Refused
-
     mocks = StackkitMocks(region, addresses, previous_outputs)
     monitor = RecordingMonitor(mocks)
 
@@ -143,13 +140,13 @@ def _run(stack: str, config: dict[str, Any], secret_keys: frozenset[str], region
     try:
         run_with_mocks(main, mocks, monitor, project=PROJECT, stack=stack, config=config,
                        secret_keys=sorted(secret_keys))
-    except Refused as exc:
-        if isinstance(exc.error, DataMoveError):
-            raise DataMoveError(exc.error.problems, source) from None
-        if isinstance(exc.error, ConfigError):
-            raise ConfigError(exc.error.problems, source) from None
-        raise PlanError(f"{source}: {exc}") from None
     except pulumi.RunError as exc:
+        # the program's Refused (stackkit.program) keeps the StackkitError it refused with as data, in `error`
+        error = getattr(exc, "error", None)
+        if isinstance(error, DataMoveError):
+            raise DataMoveError(error.problems, source) from None
+        if isinstance(error, ConfigError):
+            raise ConfigError(error.problems, source) from None
         raise PlanError(f"{source}: {exc}") from None
     with young_gc_only():       # the run's registrations are all alive: full collections would find nothing
         return Plan(stack=stack, project=PROJECT, resources=[_resource(r) for r in monitor.registrations],

@@ -1,7 +1,7 @@
 """Golden files of the rendered layer scripts: tests/golden/<stack>/<layer>/<event>.sh for the shipped stacks, each the
 layer's script for that event and the files it stages, as rendered for the first instance carrying the layer.
 
-Regenerate after an intended change: `make golden` (python -m stackkit.lifecycle.golden); tests/test_golden.py fails
+Regenerate after an intended change: `make golden` (python -m stackkit.plan.golden); tests/test_golden.py fails
 on any difference and shows it."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 from stackkit.lifecycle import bundle, script
+from stackkit.paths import LAYERS_DIR
 from stackkit.plan.evaluate import ROOT, Plan, evaluate
 
 GOLDEN = ROOT / "tests/golden"
@@ -19,8 +20,6 @@ STACKS = {"production": ROOT / "Pulumi.production.yaml", "staging": ROOT / "Pulu
 
 def rendered(plan: Plan) -> dict[str, str]:
     """'layer/event.sh' -> golden text, from the plan's commands' jobs (first instance, by name, per layer)."""
-    from stackkit.paths import LAYERS_DIR
-
     out: dict[str, str] = {}
     for r in sorted(plan.of_type("command:remote:Command"), key=lambda r: r.name):
         if r.name.endswith("-users"):
