@@ -201,7 +201,10 @@ class LocalStack:
         stack["ssh_user"] = "admin"
         if self.ssh_key is not None:
             stack["ssh_public_key"] = self.ssh_key[0]
-        secure = [p for p, placeholder in sf.placeholders.items() if _lookup(config, p) == placeholder]
+        # every secure path of the stack file stays secret: a placeholder (a value the stack file encrypts) gets the
+        # local stack's own random value, a value a change put there is set as given, both through stdin
+        secure = {p: (self.secret(p) if value == placeholder else str(value)) for p, placeholder in sf.placeholders.items()
+                  if (value := _lookup(config, p)) is not None}
         for path in secure:
             _drop(config, path)
         config_file = self.project_dir / f"Pulumi.{self.stack}.yaml"
@@ -211,8 +214,8 @@ class LocalStack:
         yaml.dump({"config": config}, out)
         write_private(config_file, out.getvalue() + (f"{salt}\n" if salt else ""))
         self._stack = workspace.select(self.project_dir, self.stack, self.env(), pulumi_home=home)
-        for path in secure:
-            workspace.config_set_secret(self._stack, path, self.secret(path))
+        for path, value in secure.items():
+            workspace.config_set_secret(self._stack, path, value)
         return self._stack
 
     @property

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,7 +49,6 @@ WOKEN = [
     ("app5's own configure", {"instances.app5.attributes": {"plone": {"threads": 3}}}, {"app5"}),
 ]
 SPECIAL = {
-    "remove web2": {"-instances.web2": None},
     "remove app5": {"-instances.app5": None},
     "db1 to another AZ": {"instances.db1.az": 1},
     "db1 resized": {"instances.db1.type": "m6i.xlarge"},
@@ -62,12 +64,28 @@ def _changes() -> dict[str, dict[str, Any]]:
     return out
 
 
+def upgraded(tree: Path) -> Path:
+    """This program as a stackkit release that changes only the runtime would be: the host's runtime code and the
+    shell library every script shares edited, nothing else (a copy of the tracked files)."""
+    files = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z"], capture_output=True, check=True).stdout
+    for rel in filter(None, files.decode().split("\0")):
+        if (ROOT / rel).is_file():
+            (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / rel, tree / rel)
+    host = tree / "stackkit/lifecycle/host.py"
+    host.write_text(host.read_text() + "\n\ndef _release_note() -> str:\n    return 'a runtime-only release'\n")
+    prelude = tree / "stackkit/lifecycle/prelude.sh"
+    prelude.write_text(prelude.read_text() + "\nsk_release_note() { echo 'a runtime-only release'; }\n")
+    return tree
+
+
 @pytest.fixture(scope="module")
-def production() -> dict[str, dict[str, Any]]:
+def production(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """name -> the preview of that change against production brought up records-only."""
     names = list(_changes())
-    results = previews(BASE, apply_changes(PROD, [_changes()[n] for n in names]), "production")
-    return dict(zip(names, results, strict=True))
+    release = {**BASE, "program": str(upgraded(tmp_path_factory.mktemp("release")))}
+    results = previews(BASE, [*apply_changes(PROD, [_changes()[n] for n in names]), release], "production")
+    return {**dict(zip(names, results[:-1], strict=True)), "runtime-only release": results[-1]}
 
 
 def ran(result: dict[str, Any]) -> set[tuple[str, str, str]]:
@@ -86,6 +104,16 @@ def test_exactly_the_expected_scripts_run(production: dict, name: str, change: d
 
 def test_an_unchanged_config_runs_nothing_and_changes_nothing(production: dict) -> None:
     assert ran(production["nothing"]) == set() and production["nothing"]["steps"] == []
+
+
+def test_a_runtime_only_release_updates_only_the_library_copies(production: dict) -> None:
+    """Upgrading stackkit restarts nothing: a release that changes only the host runtime and the shell library
+    updates each instance's library copy, and no command (issue 24: the preview lists only the libraries)."""
+    result = production["runtime-only release"]
+    instances = read_stack_file(PROD).config["stackkit:instances"]
+    assert ran(result) == set() and result["scripts"] == []
+    assert sorted(tuple(s) for s in result["steps"]) == sorted(
+        ("update", "command:remote:CopyToRemote", f"{i}-library") for i in instances)
 
 
 @pytest.mark.parametrize("name", [n for n, _ in NO_SCRIPT])
@@ -118,19 +146,32 @@ def test_replacing_an_instance_never_undeploys_against_it(production: dict) -> N
 
 
 def test_a_removed_instance_shuts_down_after_the_survivors_configure_and_before_it_goes(production: dict) -> None:
-    steps = [(op, n) for op, _, n in production["remove web2"]["steps"]]
-    assert steps.index(("delete", "web2-shutdown")) < steps.index(("delete", "web2"))
-    assert steps.index(("delete", "frontend-tg-web2")) < steps.index(("delete", "web2-shutdown")), \
-        "out of the load balancer first"
     steps = [(op, n) for op, _, n in production["remove app5"]["steps"]]
     assert steps.index(("create-replacement", "web1-configure")) < steps.index(("delete", "app5-shutdown")) \
         < steps.index(("delete", "app5"))
 
 
+@pytest.fixture(scope="module")
+def frontends() -> dict[str, Any]:
+    """Production whose frontends hold no Elastic IP (a frontend with one is protected data: tests/data_moves), and
+    web2 removed from it."""
+    base = {**BASE, "change": {"layers.frontend.elastic_ips": False}}
+    return previews(base, [{**BASE, "change": {"layers.frontend.elastic_ips": False, "-instances.web2": None}}],
+                    "production")[0]
+
+
+def test_a_removed_frontend_leaves_the_load_balancer_before_its_shutdown(frontends: dict) -> None:
+    steps = [(op, n) for op, _, n in frontends["steps"]]
+    assert steps.index(("delete", "frontend-tg-web2")) < steps.index(("delete", "web2-shutdown")) \
+        < steps.index(("delete", "web2")), "out of the load balancer first, then the shutdown, then the instance"
+    assert {s["instance"] for s in frontends["scripts"] if s["event"] == "configure"} == set(), \
+        "no survivor watches the frontends"
+
+
 def test_moving_a_data_instance_is_refused_before_anything_runs(production: dict) -> None:
     refused = production["db1 to another AZ"]["refused"]
-    assert any("instances.db1.volumes.data" in p for p in refused), refused
-    assert any("instances.db1.volumes.backups" in p for p in refused), refused
+    assert len(refused) == 1 and refused[0].startswith("instances.db1.az: changing az from 0 to 1 replaces "), refused
+    assert "volume data (layer zeoserver" in refused[0] and "volume backups (layer maintenance" in refused[0], refused
     resized = production["db1 resized"]
     assert not resized["refused"]
     assert ("update", "aws:ec2/instance:Instance", "db1") in [tuple(s) for s in resized["steps"]]
