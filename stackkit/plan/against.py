@@ -30,10 +30,12 @@ from stackkit.local import netns
 from stackkit.local.aws.cloud import HOSTS, Settings
 from stackkit.local.stack import LocalStack, UpFailed, ssh_keypair
 from stackkit.paths import ROOT
-from stackkit.plan.whatruns import COMMAND, Script, runs
+from stackkit.plan.whatruns import COMMAND, NO_DELETE, Script, runs
 
 MODULE = "stackkit.plan.against"
 # engine bookkeeping that is no resource of the stack
+# the events in the order an instance's life runs them (the table's order within a change)
+EVENTS = ("setup", "users", "deploy", "configure", "prepare", "undeploy", "shutdown", "lock_users")
 IGNORED = {"pulumi:pulumi:Stack", "pulumi:providers:aws", "pulumi:providers:command", "pulumi:providers:pulumi"}
 
 
@@ -145,12 +147,18 @@ def refusal(exc: Any) -> list[str]:
 
 
 def table(results: list[tuple[str, dict[str, Any]]]) -> str:
-    """docs/lifecycle.md's event table: per documented change, the scripts that run, in the engine's order."""
-    rows = ["| change | scripts that run, in order (instance: event) | runs nothing |", "|---|---|---|"]
+    """docs/lifecycle.md's event table: per documented change, the scripts that run and the commands the engine
+    touches without running a script (with why). The engine runs independent steps in parallel, so their order varies
+    from run to run: the table lists creates and updates before deletes, each in event order, then by instance
+    (the order section of docs/lifecycle.md says what waits for what)."""
+    rows = ["| change | scripts that run (instance: event; creates and updates, then deletes) | runs nothing |",
+            "|---|---|---|"]
     for name, result in results:
         scripts = [Script(**s) for s in result["scripts"]]
-        ran = [f"{s.instance}: {s.event}" for s in scripts if s.runs]
-        idle = sorted({f"{s.instance}: {s.command.split('-', 1)[1]} ({s.reason})" for s in scripts if not s.runs})
+        ran = [f"{s.instance}: {s.event}" for s in sorted(
+            (s for s in scripts if s.runs), key=lambda s: (s.phase == "delete", EVENTS.index(s.event or ""), s.instance))]
+        idle = sorted({f"{s.instance}: {s.command.split('-', 1)[1]} ({s.reason})" for s in scripts
+                       if not s.runs and s.reason != NO_DELETE})
         rows.append(f"| {name} | {', '.join(ran) or 'nothing'} | {', '.join(idle) or '-'} |")
     return "\n".join(rows) + "\n"
 

@@ -22,6 +22,7 @@ from typing import Any
 from stackkit.engine.events import Step
 
 COMMAND = "command:remote:Command"
+NO_DELETE = "no delete script"
 PHASE = {"create": "create", "create-replacement": "create", "update": "update", "delete": "delete",
          "delete-replaced": "delete"}
 
@@ -75,7 +76,7 @@ def runs(steps: list[Step], before: Mapping[str, Any] | None,
         else:
             event, reason = entry.get("delete"), "removed" if s.op == "delete" else "replaced"
             if event is None:
-                reason = "no delete script"
+                reason = NO_DELETE
             elif with_.get(s.urn) in gone:
                 event, reason = None, f"skipped: deleted with {with_[s.urn].rsplit('::', 1)[-1]}, which goes too"
         out.append(Script(order=len(out) + 1, command=s.name, instance=instance, event=event, phase=phase, op=s.op,
