@@ -19,8 +19,9 @@ from ruamel.yaml import YAML, YAMLError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from stackkit.config.aws_rules import REGIONS
-from stackkit.config.stackfile import read_text, yaml_problem
+from stackkit.config.stackfile import read_text
 from stackkit.errors import ConfigError, StackkitError
+from stackkit.yamltext import parse_yaml
 
 STACK_SECRETS = ("encryptionsalt", "secretsprovider", "encryptedkey")
 # Pulumi stack names: letters, digits, '-', '_' and '.'; stackkit also wants a letter or digit first, so that a name is
@@ -101,13 +102,14 @@ def clone(src: Path, dst: Path, region: str, name: str | None = None, force: boo
         raise StackkitError(f"{dst} is a folder; name a stack file")
     if dst.exists() and not force:
         raise StackkitError(f"{dst} exists already; remove it, or pass --force to overwrite it")
+    parse_yaml(text, src)     # the strict reading first: what it refuses is never round-tripped
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096
     try:
         doc = yaml.load(text)
     except YAMLError as exc:
-        raise ConfigError([yaml_problem(src, text, exc)]) from None
+        raise ConfigError([f"{src}: not valid YAML: {str(exc).splitlines()[0] if str(exc) else exc!r}"]) from None
     if not isinstance(doc, CommentedMap) or not isinstance(doc.get("config"), CommentedMap):
         raise StackkitError(f"{src}: has no `config:` mapping")
     report = CloneReport(destination=dst)

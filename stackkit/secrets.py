@@ -8,16 +8,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-
 from stackkit.config.stackfile import read_text
+from stackkit.yamltext import parse_yaml
 
 PLACEHOLDER = "v1:placeholder"     # the ciphertext the shipped stack files carry: not a value, a reminder
 
 
 def secure_values(path: Path) -> list[tuple[str, bool]]:
     """(Pulumi config path, is a placeholder) of every `secure:` value, in file order."""
-    doc = YAML(typ="safe").load(read_text(path)) or {}
+    doc = parse_yaml(read_text(path), path) or {}
     found: list[tuple[str, bool]] = []
 
     def walk(value: Any, dotted: str) -> None:

@@ -4,6 +4,7 @@ exception type escapes and no traceback is printed."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ def _write(case: dict[str, Any], tmp: Path) -> Path:
         path.write_bytes(case["latin1"].encode("latin-1"))
     elif "hex" in case:
         path.write_bytes(bytes.fromhex(case["hex"]))
+    elif "repeat" in case:
+        path.write_text(case["repeat"]["text"] + case["repeat"]["open"] * case["repeat"]["times"] + "\n")
     else:
         path.write_text(case["text"])
     return path
@@ -38,7 +41,9 @@ def _write(case: dict[str, Any], tmp: Path) -> Path:
 def test_an_unreadable_stack_file_is_one_problem_without_traceback(case: dict[str, Any], tmp_path: Path,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     path = _write(case, tmp_path)
+    started = time.monotonic()
     assert main(["plan", "--config", str(path), "--json"]) == 1
+    assert time.monotonic() - started < 3, "refused quickly (a billion-laughs file too)"
     out, err = capsys.readouterr()
     assert out == ""
     assert "Traceback" not in err

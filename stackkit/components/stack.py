@@ -25,7 +25,7 @@ from stackkit.components.schedule import Schedules, Timed
 from stackkit.components.wake import Wake
 from stackkit.config.instance_types import recoverable
 from stackkit.config.load import Loaded
-from stackkit.config.load_based import gate_payload, load_based_layer, scaled_layers, scaler_settings
+from stackkit.config.load_based_stack import gate_payload, load_based_layer, scaled_layers, scaler_settings
 from stackkit.config.placement import bastion, is_public, private_instances
 
 BASTION_OUTPUT = "bastion"
@@ -61,7 +61,7 @@ class Stack(pulumi.ComponentResource):
         self._create_scaling()
         db_facts = {n: pulumi.Output.all(d.endpoint, d.port).apply(lambda a: DatabaseFacts(endpoint=a[0], port=a[1]))
                     for n, d in self.databases.items()}
-        gated = [n for n in sorted(cfg.instances) if gate_payload(loaded, n) is not None]
+        gated = [n for n in sorted(cfg.instances) if gate_payload(loaded.config, n) is not None]
         # time- and load-based instances may be stopped when a script must run on them: woken first, settled after
         self.wake = Wake(name, [self.instances[n].ec2.arn for n in gated],
                          sorted({s.timezone for i in cfg.instances.values() if (s := i.schedule) is not None}),

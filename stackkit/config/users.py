@@ -1,5 +1,6 @@
 """Per-user SSH access and sudo (`stackkit:users`, OpsWorks' user profiles): the model of one user and the load-time
-checks of the user names, which need the layers and the stack's deploy user.
+the key line's own checks (the user names against the layers and the deploy user are in
+stackkit.config.user_checks).
 
     stackkit:users:
       alice: {ssh_public_key: "ssh-ed25519 AAAA... alice@laptop", sudo: true, layers: [frontend]}
@@ -14,14 +15,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, field_validator
-
-if TYPE_CHECKING:
-    from stackkit.config.layerspec import LayerSpec
-    from stackkit.config.models import StackConfig
 
 KEY_TYPES = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa",
              "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com")
@@ -74,29 +69,3 @@ def public_key_problem(line: str) -> str | None:
     if size <= 0 or blob[4:4 + size].decode("ascii", "replace") != m["type"]:
         return f"{line[:60]!r}: the key's data is not a {m['type']} key; copy the whole line of the .pub file"
     return None
-
-
-def user_problems(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
-    """users.<name>: a Linux user name stackkit may create, and users.<name>.layers: layers of the stack."""
-    layer_users = {u.name: la for la, spec in specs.items() for u in spec.users}
-    for name, user in cfg.users.items():
-        if not USER_NAME.match(name):
-            yield (f"users: {name[:40]!r} is not a Linux user name: a lowercase letter or _, then lowercase letters, "
-                   "digits, _ or -, at most 32 characters (e.g. alice)")
-        elif name == cfg.stack.user:
-            yield (f"users.{name}: is the deploy user (stack.user) that stackkit itself logs in as; its access comes "
-                   "from the stack's key pair and is never managed here: pick another name")
-        elif name in layer_users:
-            yield (f"users.{name}: is the service user of layer {layer_users[name]} (layers/{layer_users[name]}/"
-                   "layer.yaml users): pick another name")
-        elif name in SYSTEM_NAMES:
-            yield f"users.{name}: is a system account or group of the image or its packages: pick another name"
-        known = cfg.layers.keys()
-        for i, layer in enumerate(user.layers or []):
-            if layer not in known:
-                yield f"users.{name}.layers[{i}]: unknown layer '{layer}' (known: {', '.join(sorted(known))})"
-        if user.layers == []:
-            yield (f"users.{name}.layers: is empty; list the layers whose instances {name} logs in to, or remove "
-                   "layers for every instance (to remove the user, remove users." + name + ")")
-        elif user.layers is not None and len(set(user.layers)) != len(user.layers):
-            yield f"users.{name}.layers: lists a layer twice"
