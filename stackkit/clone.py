@@ -34,12 +34,12 @@ def check_names(src: str, dst: str, region: str, name: str | None) -> None:
     """Refuse a bad argument before any file is read or written."""
     problems = [f"{what}: {value!r} is not a stack name: letters, digits, '-', '_' and '.', starting with a letter or "
                 "digit (Pulumi stack names; Pulumi.<name>.yaml in this folder)"
-                for what, value in (("src", src), ("dst", dst)) if not STACK_NAME.match(value)]
+                for what, value in (("src", src), ("dst", dst)) if not STACK_NAME.fullmatch(value)]
     if not problems and src == dst:
         problems.append(f"dst: {dst!r} is the source stack; a clone is a new stack: name another one")
     if region not in REGIONS:
         problems.append(f"--region: {region!r} is not an AWS region stackkit knows (known: {', '.join(sorted(REGIONS))})")
-    if name is not None and not STACKKIT_NAME.match(name):
+    if name is not None and not STACKKIT_NAME.fullmatch(name):
         problems.append(f"--name: {name!r} is not a valid name: lowercase letters, digits and '-', starting with a "
                         "letter, at most 40")
     if problems:

@@ -27,7 +27,7 @@ KINDS: dict[str, tuple[str, str, int]] = {
     "zope_id": (r"^[A-Za-z0-9-][A-Za-z0-9._-]*$",
                 "a Zope object id (letters, digits, '.', '_', '-', not starting with '.' or '_')", 64),
     # free text that templates only ever pass to bash as one quoted word (never into a daemon's config)
-    "command": (r"^[^\x00-\x08\x0b-\x1f\x7f]*$", "a shell command (one line, no control characters)", 4096),
+    "command": (r"^[^\x00-\x08\x0a-\x1f\x7f]*$", "a shell command (one line, no control characters)", 4096),
 }
 TYPES = {"int", "bool", "choice", *KINDS}
 
@@ -69,7 +69,7 @@ def value_problem(t: dict[str, Any], value: Any) -> str | None:
         return f"{value!r} must be {looks}{also}"
     if len(value) > longest:
         return f"is {len(value)} characters long; at most {longest}"
-    if not re.match(pattern, value):
+    if not re.fullmatch(pattern, value):
         return f"{value[:80]!r} is not {looks}{also}"
     return None
 

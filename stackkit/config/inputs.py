@@ -69,7 +69,7 @@ def domain_problem(domain: str) -> str | None:
     if not name or len(domain) > 253:
         return "a domain name has 1 to 253 characters (RFC 1123)"
     labels = name.split(".")
-    if not all(_LABEL.match(label) for label in labels):
+    if not all(_LABEL.fullmatch(label) for label in labels):
         return ("is not a host name: dot-separated labels of lowercase letters, digits and '-' (not at either end, at "
                 "most 63 each; RFC 1123), a wildcard only as a leading '*.', e.g. www.example.org")
     return None
@@ -88,9 +88,9 @@ def source_url_problem(kind: str, url: str) -> str | None:
     if any(c.isspace() or unicodedata.category(c) == "Cc" or c in "'\"`\\" for c in url):
         return "holds spaces, quotes, backslashes or control characters; a source URL has none (percent-encode them)"
     if kind == "archive":
-        if not _ARCHIVE_URL.match(url):
+        if not _ARCHIVE_URL.fullmatch(url):
             return "is not an archive URL: http(s)://host/path/to/release.tar.gz"
-    elif not _GIT_URL.match(url):
+    elif not _GIT_URL.fullmatch(url):
         return ("is not a git URL git accepts here: https://host/repo.git, ssh://[user@]host/repo.git, git://host/repo, "
                 "file:///path/repo or user@host:path/repo.git")
     return None
@@ -126,7 +126,7 @@ SYSTEM_PATH_HINT = "mount a volume at a folder of its own such as /srv/<name>, /
 
 
 def mount_point_problem(path: str) -> str | None:
-    if not _MOUNT.match(path) or "//" in path or path.endswith("/") or any(
+    if not _MOUNT.fullmatch(path) or "//" in path or path.endswith("/") or any(
             part in (".", "..") for part in path.split("/")):
         return ("is not a plain absolute path: letters, digits and ._- in '/'-separated parts, without '.', '..', "
                 "'//' or a trailing '/'")
@@ -155,7 +155,7 @@ def normalise_pem(text: str, label: str, *, many: bool, secret: bool = False) ->
     """The PEM text with CRLF read as LF and one final newline; ValueError when anything but the block(s) is there."""
     pem = text.replace("\r\n", "\n").strip("\n") + "\n"
     if label == "PRIVATE KEY":
-        ok = bool(_KEY.match(pem))
+        ok = bool(_KEY.fullmatch(pem))
         what = "a PEM private key: one -----BEGIN PRIVATE KEY----- (or RSA / EC PRIVATE KEY) block of base64 lines"
     else:
         block = _pem_block(label)

@@ -76,4 +76,4 @@ _INSTANCE_STORE = re.compile(r"^[a-z]+\d+[a-z-]*d$")
 
 def recoverable(instance_type: str) -> bool:
     """Can a CloudWatch alarm's EC2 recover action move this type to new hardware? Not with instance store volumes."""
-    return not _INSTANCE_STORE.match(instance_type.partition(".")[0])
+    return not _INSTANCE_STORE.fullmatch(instance_type.partition(".")[0])

@@ -95,7 +95,7 @@ RETIRE_LABEL = re.compile(r"^(instances\.[a-z][a-z0-9-]{0,39}\.(volumes\.[a-z][a
 
 
 def _retire_label(label: str) -> str:
-    if not RETIRE_LABEL.match(label):
+    if not RETIRE_LABEL.fullmatch(label):
         raise ValueError(f"{label[:60]!r} names no data holder: write instances.<name>.volumes.<volume>, "
                          "instances.<name>.elastic_ip or resources.<volumes|elastic_ips|databases>.<name>")
     return label
@@ -117,7 +117,7 @@ class Notifications(_Strict):
     @field_validator("topic_arn")
     @classmethod
     def _arn(cls, v: str) -> str:
-        if not SNS_TOPIC_ARN.match(v):
+        if not SNS_TOPIC_ARN.fullmatch(v):
             raise ValueError(f"{v[:80]!r} is not an SNS topic ARN (arn:aws:sns:<region>:<account id>:<topic name>, "
                              "e.g. arn:aws:sns:eu-west-1:123456789012:ops-alerts)")
         return v
@@ -179,7 +179,7 @@ class LoadBalancer(_Strict):
             raise ValueError(f"{v[:60]!r}: an ALB health check path starts with / and has at most "
                              f"{aws_rules.HEALTH_CHECK_PATH_MAX} characters (ELB CreateTargetGroup HealthCheckPath), "
                              "e.g. /stackkit-health")
-        if not aws_rules.HEALTH_CHECK_PATH.match(v):
+        if not aws_rules.HEALTH_CHECK_PATH.fullmatch(v):
             raise ValueError(f"{v!r}: a health check path is a URL path: letters, digits and -._~!$&'()*+,;=:@%/? "
                              "(percent-encode anything else)")
         return v
@@ -348,7 +348,7 @@ class AppSettings(_Strict):
     @classmethod
     def _env_names(cls, v: dict[str, Any]) -> dict[str, Any]:
         for k in v:
-            if not ENV_NAME.match(k):
+            if not ENV_NAME.fullmatch(k):
                 raise ValueError(f"'{k}' is not a valid environment variable name (letters, digits, _)")
         return v
 
@@ -407,7 +407,7 @@ class DatabaseResource(_Strict):
     def _pw(cls, v: SecretStr) -> SecretStr:
         if len(v.get_secret_value()) < 8:
             raise ValueError("must be at least 8 characters (RDS refuses shorter master passwords)")
-        if not aws_rules.RDS_PASSWORD.match(v.get_secret_value()):
+        if not aws_rules.RDS_PASSWORD.fullmatch(v.get_secret_value()):
             raise ValueError("must be 8 to 128 printable ASCII characters without '/', '\"', '@' or space (RDS "
                              "CreateDBInstance MasterUserPassword); the value itself is not shown")
         return v

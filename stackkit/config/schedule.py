@@ -36,7 +36,7 @@ HOURS_HINT = 'a range of whole hours "HH-HH" such as "08-18" (00-24 for the whol
 def _parse_range(text: object) -> range:
     if not isinstance(text, str):
         raise ValueError(f"{str(text)[:40]!r} is not {HOURS_HINT}")
-    m = RANGE.match(text)
+    m = RANGE.fullmatch(text)
     if not m:
         raise ValueError(f"{text[:40]!r} is not {HOURS_HINT}")
     start, end = int(m.group(1)), int(m.group(2))

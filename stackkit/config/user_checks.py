@@ -15,7 +15,7 @@ def user_problems(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str
     """users.<name>: a Linux user name stackkit may create, and users.<name>.layers: layers of the stack."""
     layer_users = {u.name: la for la, spec in specs.items() for u in spec.users}
     for name, user in cfg.users.items():
-        if not USER_NAME.match(name):
+        if not USER_NAME.fullmatch(name):
             yield (f"users: {name[:40]!r} is not a Linux user name: a lowercase letter or _, then lowercase letters, "
                    "digits, _ or -, at most 32 characters (e.g. alice)")
         elif name == cfg.stack.user:

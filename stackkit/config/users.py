@@ -57,7 +57,7 @@ class UserSettings(_Strict):
 
 def public_key_problem(line: str) -> str | None:
     """Why `line` is not one OpenSSH public key line of an allowed type (None if it is)."""
-    m = KEY_LINE.match(line)
+    m = KEY_LINE.fullmatch(line)
     if m is None or m["type"] not in KEY_TYPES:
         return (f"{line[:60]!r} is not one OpenSSH public key line: write `<type> <key> [comment]` as in the .pub file, "
                 f"without authorized_keys options (command=, from=...); types: {', '.join(KEY_TYPES)}")
