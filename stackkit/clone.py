@@ -19,6 +19,7 @@ from ruamel.yaml import YAML, YAMLError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from stackkit.config.aws_rules import REGIONS
+from stackkit.config.secret_paths import set_secret_command
 from stackkit.config.stackfile import read_text
 from stackkit.errors import ConfigError, StackkitError
 from stackkit.yamltext import parse_yaml
@@ -53,14 +54,7 @@ class CloneReport:
     dropped: list[str] = field(default_factory=list)          # stack-level keys of the source's secrets provider
 
     def commands(self, dst: str) -> list[str]:
-        out = []
-        for path in self.secrets:
-            key, _, rest = path.partition(".")
-            if rest:
-                out.append(f"pulumi config set --secret --path '{path}' <value> -s {dst}")
-            else:
-                out.append(f"pulumi config set --secret '{key}' <value> -s {dst}")
-        return out
+        return [set_secret_command(path, dst) for path in self.secrets]
 
     def text(self, src: str, dst: str) -> str:
         lines = [f"wrote {self.destination}"]

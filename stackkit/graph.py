@@ -67,7 +67,7 @@ def _load_file(path: Path) -> Loaded:
     from stackkit.config.stackfile import read_stack_file
 
     sf = read_stack_file(path)
-    return load(sf.config, sf.secret_keys, source=str(path))
+    return load(sf.config, sf.secret_keys, source=str(path), secure_paths=sf.secure_paths)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -15,7 +15,7 @@ from stackkit.cli import main
 from stackkit.config.load import load
 from stackkit.config.stackfile import StackFile
 from stackkit.errors import ConfigError
-from tests.test_config_errors import CASES, layers_dir, patched
+from tests.test_config_errors import CASES, layers_dir, patched, secure_paths
 
 FILES = YAML(typ="safe").load((Path(__file__).parent / "bad_input/files.yaml").read_text())
 
@@ -57,7 +57,8 @@ def test_the_whole_corpus_raises_only_config_errors(stack_files: dict[str, Stack
     for case in CASES:
         config, secret = patched(case, stack_files)
         try:
-            load(config, secret, layers_dir=layers_dir(case, tmp_path / case["name"]))
+            load(config, secret, layers_dir=layers_dir(case, tmp_path / case["name"]),
+                 secure_paths=secure_paths(case, stack_files))
             outcomes[case["name"]] = "accepted"
         except ConfigError:
             outcomes[case["name"]] = "ConfigError"

@@ -81,12 +81,23 @@ _HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
 _URL_TAIL = r"[A-Za-z0-9\-._~!$&()*+,;=:@%/?#\[\]]*"
 _GIT_URL = re.compile(rf"^(?:(?:https|ssh|git)://(?:[A-Za-z0-9._~%-]+@)?(?:{_HOST}|\[[0-9a-fA-F:.]+\])(?::\d{{1,5}})?"
                       rf"(?:/{_URL_TAIL})?|file:///{_URL_TAIL}|[A-Za-z0-9][A-Za-z0-9._-]*@{_HOST}:{_URL_TAIL})$")
+# userinfo of an http(s) URL (RFC 3986 3.2.1): anything before an '@' in the authority
+_USERINFO = re.compile(r"https?://[^/?#]*@.*", re.IGNORECASE | re.DOTALL)
 _ARCHIVE_URL = re.compile(rf"^https?://(?:{_HOST}|\[[0-9a-fA-F:.]+\])(?::\d{{1,5}})?/{_URL_TAIL}$")
+
+
+def without_userinfo(url: str) -> str:
+    """The URL as it may be shown: credentials in it replaced by '***' (an error message never repeats a token)."""
+    return re.sub(r"(?i)^(https?://)[^/?#]*@", r"\1***@", url) if _USERINFO.fullmatch(url) else url
 
 
 def source_url_problem(kind: str, url: str) -> str | None:
     if any(c.isspace() or unicodedata.category(c) == "Cc" or c in "'\"`\\" for c in url):
         return "holds spaces, quotes, backslashes or control characters; a source URL has none (percent-encode them)"
+    if _USERINFO.fullmatch(url):
+        return ("carries credentials (user[:password]@) in an http(s) URL, where they would land in outputs, logs and "
+                "process lists; write the URL without them, the user as source.username and the token as the secret "
+                "source.password (pulumi config set --secret --path 'stackkit:apps.<app>.source.password' < token-file)")
     if kind == "archive":
         if not _ARCHIVE_URL.fullmatch(url):
             return "is not an archive URL: http(s)://host/path/to/release.tar.gz"

@@ -32,6 +32,7 @@ from stackkit.config.inputs import (
     mount_point_problem,
     normalise_pem,
     source_url_problem,
+    without_userinfo,
 )
 from stackkit.config.layerspec import VolumeType
 from stackkit.config.load_based import LoadBased
@@ -269,13 +270,17 @@ class Source(_Strict):
     type: Literal["git", "archive"] = "git"
     url: str = Field(min_length=1)
     revision: str | None = None
+    # HTTPS credentials of a private git repository: never in the URL (it lands in outputs, logs and process lists);
+    # the deploy hands them to git through a credential helper file (0600), the password a secure value
+    username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._~@+-]{1,256}$")
+    password: SecretStr | None = None
 
     @field_validator("url")
     @classmethod
     def _url(cls, v: str, info: ValidationInfo) -> str:
         problem = source_url_problem(info.data.get("type", "git"), v)
         if problem:
-            raise ValueError(f"{v!r} {problem}")
+            raise ValueError(f"{without_userinfo(v)!r} {problem}")
         return v
 
     @field_validator("revision")
@@ -288,6 +293,12 @@ class Source(_Strict):
 
     @model_validator(mode="after")
     def _rev(self) -> Source:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("source.username and source.password go together (HTTPS credentials of a private git "
+                             "repository): set both, or neither")
+        if self.password is not None and (self.type != "git" or not self.url.startswith("https://")):
+            raise ValueError("source.username and source.password are HTTPS credentials of a git source: use an "
+                             "https:// git URL, or an SSH URL with the deploy key instead")
         if self.type == "git" and not self.revision:
             raise ValueError("a git source needs a revision (a tag, branch or commit), e.g. revision: v1.2.0")
         if self.type == "archive" and self.revision:

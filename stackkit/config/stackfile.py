@@ -1,7 +1,8 @@
 """Reading a Pulumi.<stack>.yaml without the Pulumi CLI (for the offline plan, the tests and `stackkit local`).
 
 Secure values cannot be decrypted here: each is replaced by a deterministic placeholder (`sk-secret-<hash of its path>`),
-and its top-level key is marked secret, exactly as the engine marks a key holding a secure value.
+and its top-level key is marked secret, exactly as the engine marks a key holding a secure value. A secure value where the
+schema has no secret field is refused here, at its exact path (stackkit.config.secret_paths).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from stackkit.config.patch import apply
+from stackkit.config.secret_paths import misplaced_secure, plaintext_secrets
 from stackkit.errors import ConfigError
 from stackkit.yamltext import parse_yaml
 
@@ -22,6 +24,11 @@ class StackFile:
     config: dict[str, Any]          # 'aws:region' / 'stackkit:stack' ... -> plain values (secrets as placeholders)
     secret_keys: frozenset[str]
     placeholders: dict[str, str]    # 'stackkit:apps.site.secret_environment.X' -> placeholder value
+
+    @property
+    def secure_paths(self) -> frozenset[str]:
+        """The exact path of every `secure:` value ('stackkit:apps.site.secret_environment.X')."""
+        return frozenset(self.placeholders)
 
     @property
     def stack(self) -> str:
@@ -76,4 +83,7 @@ def read_stack_file(path: Path) -> StackFile:
         return value
 
     plain = {key: walk(value, key, key) for key, value in config.items()}
+    problems = misplaced_secure(placeholders) + plaintext_secrets(plain, placeholders)
+    if problems:
+        raise ConfigError(problems, str(path))
     return StackFile(path=path, config=plain, secret_keys=frozenset(secret_keys), placeholders=placeholders)
