@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from stackkit.config.schedule import DAYS, TARGETS, Schedule
+from stackkit.config.schedule import TARGETS, Schedule
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,11 @@ class Schedules(pulumi.ComponentResource):
             policy=pulumi.Output.all(*[t.instance_arn for _, t in sorted(timed.items())]).apply(_policy), opts=child)
         self.schedules: dict[str, aws.scheduler.Schedule] = {}
         for iname, t in sorted(timed.items()):
-            days = ", ".join(f"{d} {','.join(getattr(t.schedule, d))}" for d in DAYS if getattr(t.schedule, d))
             for tr in t.schedule.transitions():
                 name = f"{iname}-{tr.name}"
                 self.schedules[name] = aws.scheduler.Schedule(
                     f"{stack}-{name}", name=name, group_name=self.group.name,
-                    description=f"stackkit: {tr.action} {iname} ({t.schedule.timezone}: {days})",
+                    description=t.schedule.description(iname, tr.action),
                     schedule_expression=tr.cron, schedule_expression_timezone=t.schedule.timezone,
                     flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
                     state="ENABLED",

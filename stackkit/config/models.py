@@ -37,7 +37,7 @@ from stackkit.config.inputs import (
 from stackkit.config.layerspec import VolumeType
 from stackkit.config.load_based import LoadBased
 from stackkit.config.schedule import Schedule
-from stackkit.config.users import UserSettings
+from stackkit.config.users import USER_NAME, UserSettings, public_key_problem
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
 Nonce = int | str
@@ -124,13 +124,28 @@ class Notifications(_Strict):
         return v
 
 
-SshPublicKey = Annotated[str, Field(pattern=r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$")]
+def _public_key(v: str) -> str:
+    problem = public_key_problem(v)
+    if problem:
+        raise ValueError(problem)
+    return v
+
+
+# one OpenSSH public key line whose key data parses as its type (stackkit.config.users.public_key_problem)
+SshPublicKey = Annotated[str, AfterValidator(_public_key)]
+
+
+def _user_name(v: str) -> str:
+    if not USER_NAME.fullmatch(v):
+        raise ValueError(f"{v[:40]!r} is not a Linux user name: a lowercase letter or _, then lowercase letters, digits, "
+                         "_ or -, at most 32 characters (Debian's useradd NAME_REGEX), e.g. admin")
+    return v
 
 
 class StackSettings(_Strict):
     name: Name
     os: Literal["debian-12", "ubuntu-24.04"] = "debian-12"
-    ssh_user: str | None = None
+    ssh_user: Annotated[str, AfterValidator(_user_name)] | None = None
     ssh_public_key: SshPublicKey
     ssh_private_key: SecretStr
     # more public keys of the deploy user, authorized on every instance besides ssh_public_key's (the users step
@@ -398,7 +413,7 @@ class ElasticIpResource(_Strict):
 
 class DatabaseResource(_Strict):
     engine: Literal["postgres", "mysql", "mariadb"] = "postgres"
-    engine_version: str = "16"
+    engine_version: str = Field(default="", validate_default=True)    # "": the engine's default (aws_rules)
     instance_class: str = Field(default="db.t4g.small", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
     allocated_storage_gb: int = Field(default=20, ge=20, le=65536)
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
@@ -427,6 +442,8 @@ class DatabaseResource(_Strict):
     @classmethod
     def _version(cls, v: str, info: ValidationInfo) -> str:
         engine = info.data.get("engine")
+        if engine is not None and v == "":
+            v = aws_rules.RDS_DEFAULT_VERSION[engine]
         if engine is not None and aws_rules.rds_major(engine, v) is None:
             offered = ", ".join(aws_rules.RDS_ENGINE_VERSIONS[engine])
             raise ValueError(f"{v!r} is not a {engine} version RDS offers (major versions {offered}, or one of their "

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -23,18 +24,11 @@ KEY_TYPES = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa
 KEY_LINE = re.compile(r"^(?P<type>\S+) (?P<blob>[A-Za-z0-9+/]+={0,2})(?: (?P<comment>[ -~]{1,200}))?$")
 # useradd's rules as Debian configures them (NAME_REGEX), at most 32 characters; no trailing $ (Samba machine accounts)
 USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
-# accounts and groups of Debian 12 / Ubuntu 24.04 images and of the packages the layers install: a user here would be
-# taken over (or useradd would fail on its group). The users step also refuses any existing account it did not create.
-SYSTEM_NAMES = frozenset({
-    "root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy", "www-data",
-    "backup", "list", "irc", "gnats", "_gnats", "nobody", "nogroup", "systemd-network", "systemd-resolve",
-    "systemd-timesync", "systemd-coredump", "systemd-journal", "messagebus", "sshd", "_apt", "syslog", "uuidd",
-    "tcpdump", "polkitd", "_chrony", "chrony", "ntp", "dnsmasq", "landscape", "pollinate", "fwupd-refresh", "usbmux",
-    "tss", "lxd", "_rpc", "statd", "haproxy", "nginx", "postgres", "redis", "memcache", "varnish", "vcache",
-    "varnishlog", "zope", "zeo", "plone", "admin", "ubuntu", "debian", "ec2-user", "cloud-user", "adm", "tty", "disk",
-    "kmem", "dialout", "fax", "voice", "cdrom", "floppy", "tape", "sudo", "audio", "dip", "video", "plugdev", "staff",
-    "users", "netdev", "render", "sgx", "input", "kvm", "crontab", "shadow", "utmp", "operator", "src", "sasl",
-    "scanner", "lpadmin", "sambashare", "wheel", "stackkit"})
+# accounts and groups of the images and of the packages the layers install, as data with its sources
+# (stackkit/config/data/image_accounts.txt)
+SYSTEM_NAMES = frozenset(
+    line for line in (Path(__file__).parent / "data" / "image_accounts.txt").read_text().split("\n")
+    if line and not line.startswith("#"))
 
 
 class _Strict(BaseModel):
@@ -55,8 +49,45 @@ class UserSettings(_Strict):
         return v
 
 
+def _strings(blob: bytes) -> list[bytes] | None:
+    """The SSH wire-format strings of a key blob (RFC 4251 5: uint32 length, then the bytes), None if it is cut."""
+    out, at = [], 0
+    while at < len(blob):
+        if at + 4 > len(blob):
+            return None
+        size = int.from_bytes(blob[at:at + 4], "big")
+        if at + 4 + size > len(blob):
+            return None
+        out.append(blob[at + 4:at + 4 + size])
+        at += 4 + size
+    return out
+
+
+# the fields after the type name in each key type's blob and a check of them: RFC 8709 (ed25519: a 32-byte key),
+# RFC 4253 6.6 (ssh-rsa: e, n as mpints; OpenSSH refuses moduli under 1024 bits), RFC 5656 3.1 (ecdsa: the curve's
+# name matching the type, then the point Q), OpenSSH PROTOCOL.u2f (sk- keys: the key, then the application).
+_ECDSA_POINT = {"nistp256": 65, "nistp384": 97, "nistp521": 133}
+
+
+def _blob_problem(kind: str, fields: list[bytes]) -> str | None:
+    if kind in ("ssh-ed25519", "sk-ssh-ed25519@openssh.com"):
+        ok = len(fields) == (2 if kind == "ssh-ed25519" else 3) and len(fields[1]) == 32
+        return None if ok else "an ed25519 key is 32 bytes"
+    if kind == "ssh-rsa":
+        if len(fields) != 3:
+            return "an RSA key is an exponent and a modulus"
+        bits = int.from_bytes(fields[2], "big").bit_length()
+        return None if bits >= 1024 else f"the RSA modulus has {bits} bits; OpenSSH takes 1024 or more (use 3072)"
+    curve = kind.removeprefix("sk-").removeprefix("ecdsa-sha2-").removesuffix("@openssh.com")
+    want = 3 if kind.startswith("ecdsa-") else 4
+    if len(fields) != want or fields[1] != curve.encode() or len(fields[2]) != _ECDSA_POINT.get(curve, -1):
+        return f"an ECDSA key names its curve ({curve}) and holds its point"
+    return None
+
+
 def public_key_problem(line: str) -> str | None:
-    """Why `line` is not one OpenSSH public key line of an allowed type (None if it is)."""
+    """Why `line` is not one OpenSSH public key line of an allowed type (None if it is): its base64 data must decode
+    to a key blob of the same type, with the fields that type has."""
     m = KEY_LINE.fullmatch(line)
     if m is None or m["type"] not in KEY_TYPES:
         return (f"{line[:60]!r} is not one OpenSSH public key line: write `<type> <key> [comment]` as in the .pub file, "
@@ -65,7 +96,10 @@ def public_key_problem(line: str) -> str | None:
         blob = base64.b64decode(m["blob"], validate=True)
     except (binascii.Error, ValueError):
         return f"{line[:60]!r}: the key is not valid base64; copy the whole line of the .pub file"
-    size = int.from_bytes(blob[:4], "big") if len(blob) >= 4 else -1
-    if size <= 0 or blob[4:4 + size].decode("ascii", "replace") != m["type"]:
+    fields = _strings(blob)
+    if not fields or fields[0] != m["type"].encode():
         return f"{line[:60]!r}: the key's data is not a {m['type']} key; copy the whole line of the .pub file"
+    problem = _blob_problem(m["type"], fields)
+    if problem:
+        return f"{line[:60]!r}: the key's data does not parse ({problem}); copy the whole line of the .pub file"
     return None

@@ -1,0 +1,32 @@
+"""Rules of stackkit/config/aws_rules.py and schedule.py that are not a config path of their own: each engine's default
+version is one RDS offers, zones come from the pinned tzdata (never the host), ARNs are built per partition."""
+
+from __future__ import annotations
+
+import pytest
+
+from stackkit.config import aws_rules
+from stackkit.config.models import DatabaseResource
+from stackkit.config.schedule import _zones, zone
+
+
+@pytest.mark.parametrize("engine", sorted(aws_rules.RDS_ENGINE_VERSIONS))
+def test_the_default_version_is_checked_for_its_engine(engine: str) -> None:
+    db = DatabaseResource.model_validate({"engine": engine, "name": "app", "username": "app", "password": "s3cret-pw"})
+    assert db.engine_version == aws_rules.RDS_DEFAULT_VERSION[engine]
+    assert aws_rules.rds_major(engine, db.engine_version) == db.engine_version
+
+
+def test_zones_come_from_the_pinned_tzdata() -> None:
+    import tzdata
+    zones = _zones()
+    assert "Europe/Amsterdam" in zones and "UTC" in zones
+    assert not {"localtime", "Factory", "posixrules"} & zones
+    assert zone("Europe/Amsterdam").key == "Europe/Amsterdam"
+    assert tzdata.IANA_VERSION        # the database version pinned in requirements.txt
+
+
+@pytest.mark.parametrize(("region", "partition"), [("eu-west-1", "aws"), ("us-gov-west-1", "aws-us-gov"),
+                                                   ("cn-north-1", "aws-cn")])
+def test_partition_of_a_region(region: str, partition: str) -> None:
+    assert aws_rules.partition(region) == partition
