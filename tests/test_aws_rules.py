@@ -30,3 +30,14 @@ def test_zones_come_from_the_pinned_tzdata() -> None:
                                                    ("cn-north-1", "aws-cn")])
 def test_partition_of_a_region(region: str, partition: str) -> None:
     assert aws_rules.partition(region) == partition
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "us-gov-west-1"])
+def test_the_roles_policies_name_instances_by_tag_and_fit_iam(region: str) -> None:
+    """Tag conditions, not one ARN per instance: the same size at any stack size, far below IAM's 10,240."""
+    from stackkit.aws import policies
+    where = policies.Account("s" * 40, region, "123456789012")
+    for policy in (policies.scheduler(where), policies.scaler(where, "f"), policies.wake(where, "f")):
+        assert policies.size(policy) < policies.INLINE_POLICY_MAX // 4
+        resources = [st["Resource"] for st in policy["Statement"] if st["Resource"] != "*"]
+        assert all(r.startswith(f"arn:{aws_rules.partition(region)}:") for r in resources)

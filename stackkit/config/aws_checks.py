@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from stackkit.aws import policies
 from stackkit.config import aws_rules
 from stackkit.config.layerspec import LayerSpec
 from stackkit.config.models import StackConfig
@@ -101,7 +102,21 @@ def schedule_descriptions(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iter
                    "(CreateSchedule Description); join adjacent ranges (08-12 and 12-18 are 08-18)")
 
 
-CHECKS = (tags, availability_zones, layer_volumes, database_identifiers, regional_arns, schedule_descriptions)
+def inline_policies(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
+    """Each role's inline policy, as the components will write it with a real-length account id, fits IAM's 10,240
+    characters without white space (stackkit.aws.policies: tag conditions, so this holds at any stack size)."""
+    where = policies.Account(cfg.stack.name, cfg.region, "123456789012")
+    roles = {"the scheduler's": policies.scheduler(where),
+             "the scaling function's": policies.scaler(where, f"{cfg.stack.name}-scaler"),
+             "the wake function's": policies.wake(where, f"{cfg.stack.name}-wake")}
+    for role, policy in roles.items():
+        if policies.size(policy) > policies.INLINE_POLICY_MAX:
+            yield (f"stack.name: {role} IAM policy would have {policies.size(policy)} characters; IAM takes at most "
+                   f"{policies.INLINE_POLICY_MAX} per role (IAM quotas, role policy size); shorten the stack name")
+
+
+CHECKS = (tags, availability_zones, layer_volumes, database_identifiers, regional_arns, schedule_descriptions,
+          inline_policies)
 
 
 def run_aws_checks(cfg: StackConfig, specs: dict[str, LayerSpec]) -> list[str]:
