@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from stackkit.config.calendar import calendar_problem
+
 # string kinds: (pattern, what a valid value looks like, maximum length)
 KINDS: dict[str, tuple[str, str, int]] = {
     "size": (r"^[0-9]+[kKmMgG]?$", "a size such as 64m, 512k or 1g (nginx/varnish units)", 20),
@@ -71,6 +73,8 @@ def value_problem(t: dict[str, Any], value: Any) -> str | None:
         return f"is {len(value)} characters long; at most {longest}"
     if not re.fullmatch(pattern, value):
         return f"{value[:80]!r} is not {looks}{also}"
+    if kind == "calendar":
+        return calendar_problem(value)
     return None
 
 

@@ -84,7 +84,7 @@ class Schedule(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, v: str) -> str:
-        if v not in _zones():
+        if v not in zones():
             raise ValueError(f"{v[:60]!r} is not an IANA time zone name (e.g. Europe/Amsterdam, America/New_York, "
                              "UTC), as EventBridge Scheduler takes it (the pinned tzdata's zones; not localtime or "
                              "Factory)")
@@ -165,7 +165,7 @@ NOT_PLACES = frozenset({"Factory", "localtime", "posixrules"})
 
 
 @functools.cache
-def _zones() -> frozenset[str]:
+def zones() -> frozenset[str]:
     listed = (files("tzdata") / "zones").read_text(encoding="utf-8").split()
     return frozenset(listed) - NOT_PLACES
 
