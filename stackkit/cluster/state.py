@@ -17,6 +17,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from stackkit.cluster.access import deploy_keys
 from stackkit.config.attributes import lookup
@@ -138,19 +139,23 @@ def app_record(loaded: Loaded, app: str, instance: str) -> dict[str, Any]:
 
 def source_record(source: Source, here: bool) -> dict[str, Any]:
     """An app's source as its deploy reads it: the HTTPS username of a private git repository when it has one, and
-    its password only where the app is deployed (the deploy hands both to git through a 0600 credential file)."""
+    its credentials only where the app is deployed (the deploy hands them to git in a credential file created 0600)."""
     rec = source.model_dump(exclude={"username", "password"})
     if source.username is not None:
         rec["username"] = source.username
-    if here and source.password is not None:
-        rec["password"] = source.password.get_secret_value()
+    if here and source.username is not None and source.password is not None:
+        # one line of git's credential store for the URL's scheme and host (git-credential-store(1), "STORAGE
+        # FORMAT": percent-encoded user and password)
+        url = urlsplit(source.url)
+        rec["credentials"] = (f"{url.scheme}://{quote(source.username, safe='')}:"
+                              f"{quote(source.password.get_secret_value(), safe='')}@{url.netloc}")
     return rec
 
 
 def _without_revision(rec: dict[str, Any]) -> dict[str, Any]:
     """A configure view's app record: no revision (a new one re-runs no configure), no credentials (configure fetches
     no code)."""
-    source = {k: v for k, v in rec["source"].items() if k != "password"}
+    source = {k: v for k, v in rec["source"].items() if k != "credentials"}
     return {**rec, "source": {**source, "revision": None}, "redeploy_nonce": None}
 
 

@@ -46,6 +46,10 @@ def _weekdays(text: str) -> None:
             raise _Bad(f"the weekday range {item!r} runs backwards (write Mon..Fri, or list both ends: Fri..Sun,Mon)")
 
 
+def _full_year(v: int) -> int:
+    return v + 2000 if v < 70 else v + 1900 if v < 100 else v
+
+
 def _chain(text: str, what: str, low: int, high: int, *, fraction: bool = False, year: bool = False) -> None:
     """'*' or a ','-list of N[..M][/R] with every value in low..high."""
     if text == "*":
@@ -54,11 +58,12 @@ def _chain(text: str, what: str, low: int, high: int, *, fraction: bool = False,
         m = (_SECONDS if fraction else _NUMBER).fullmatch(item)
         if m is None:
             raise _Bad(f"{item!r} is not a {what}: '*' or numbers with ',' lists, '..' ranges and '/' repetitions")
-        start, end, repeat = (int(g) if g is not None else None for g in m.groups())
-        assert start is not None
-        if year:
-            start, end = ((v + 2000 if v < 70 else v + 1900 if v < 100 else v) if v is not None else None
-                          for v in (start, end))
+        start = int(m.group(1))
+        end = int(m.group(2)) if m.group(2) is not None else None
+        repeat = int(m.group(3)) if m.group(3) is not None else None
+        if year:    # two digits: 1970-2069, as systemd reads them
+            start = _full_year(start)
+            end = _full_year(end) if end is not None else None
         for v in (start, end):
             if v is not None and not low <= v <= high:
                 raise _Bad(f"{item!r}: {'an' if what == 'hour' else 'a'} {what} is {low} to {high}")
