@@ -19,9 +19,11 @@ from ruamel.yaml import YAML, YAMLError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from stackkit.config.aws_rules import REGIONS
-from stackkit.config.stackfile import read_text, yaml_problem
+from stackkit.config.secret_paths import set_secret_command
+from stackkit.config.stackfile import read_text
 from stackkit.errors import ConfigError, StackkitError
 from stackkit.paths import ROOT
+from stackkit.yamltext import parse_yaml
 
 STACK_SECRETS = ("encryptionsalt", "secretsprovider", "encryptedkey")
 # Pulumi stack names: letters, digits, '-', '_' and '.'; stackkit also wants a letter or digit first, so that a name is
@@ -34,12 +36,12 @@ def check_names(src: str, dst: str, region: str, name: str | None) -> None:
     """Refuse a bad argument before any file is read or written."""
     problems = [f"{what}: {value!r} is not a stack name: letters, digits, '-', '_' and '.', starting with a letter or "
                 "digit (Pulumi stack names; Pulumi.<name>.yaml in this folder)"
-                for what, value in (("src", src), ("dst", dst)) if not STACK_NAME.match(value)]
+                for what, value in (("src", src), ("dst", dst)) if not STACK_NAME.fullmatch(value)]
     if not problems and src == dst:
         problems.append(f"dst: {dst!r} is the source stack; a clone is a new stack: name another one")
     if region not in REGIONS:
         problems.append(f"--region: {region!r} is not an AWS region stackkit knows (known: {', '.join(sorted(REGIONS))})")
-    if name is not None and not STACKKIT_NAME.match(name):
+    if name is not None and not STACKKIT_NAME.fullmatch(name):
         problems.append(f"--name: {name!r} is not a valid name: lowercase letters, digits and '-', starting with a "
                         "letter, at most 40")
     if problems:
@@ -53,14 +55,7 @@ class CloneReport:
     dropped: list[str] = field(default_factory=list)          # stack-level keys of the source's secrets provider
 
     def commands(self, dst: str) -> list[str]:
-        out = []
-        for path in self.secrets:
-            key, _, rest = path.partition(".")
-            if rest:
-                out.append(f"pulumi config set --secret --path '{path}' <value> -s {dst}")
-            else:
-                out.append(f"pulumi config set --secret '{key}' <value> -s {dst}")
-        return out
+        return [set_secret_command(path, dst) for path in self.secrets]
 
     def text(self, src: str, dst: str) -> str:
         lines = [f"wrote {self.destination}"]
@@ -102,13 +97,14 @@ def clone(src: Path, dst: Path, region: str, name: str | None = None, force: boo
         raise StackkitError(f"{dst} is a folder; name a stack file")
     if dst.exists() and not force:
         raise StackkitError(f"{dst} exists already; remove it, or pass --force to overwrite it")
+    parse_yaml(text, src)     # the strict reading first: what it refuses is never round-tripped
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096
     try:
         doc = yaml.load(text)
     except YAMLError as exc:
-        raise ConfigError([yaml_problem(src, text, exc)]) from None
+        raise ConfigError([f"{src}: not valid YAML: {str(exc).splitlines()[0] if str(exc) else exc!r}"]) from None
     if not isinstance(doc, CommentedMap) or not isinstance(doc.get("config"), CommentedMap):
         raise StackkitError(f"{src}: has no `config:` mapping")
     report = CloneReport(destination=dst)

@@ -8,7 +8,7 @@ import argparse
 import json
 from pathlib import Path
 
-from stackkit.config.attribute_types import KINDS, attribute_leaves
+from stackkit.config.attribute_kinds import KINDS, attribute_leaves
 from stackkit.config.layerspec import LayerSpec, Port, load_layer_specs
 from stackkit.config.load import LAYERS_DIR
 from stackkit.errors import StackkitError

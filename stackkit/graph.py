@@ -66,7 +66,7 @@ def graph(loaded: Loaded) -> str:
 
 def _load_file(path: Path) -> Loaded:
     sf = read_stack_file(path)
-    return load(sf.config, sf.secret_keys, source=str(path))
+    return load(sf.config, sf.secret_keys, source=str(path), secure_paths=sf.secure_paths)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -1,6 +1,6 @@
 """`python -m stackkit secrets STACK` (or `--config FILE`): the secure values a stack file holds, which of them are
-still the shipped placeholders, and the `pulumi config set --secret` line to set each. Reads the file only: a secret's
-value is never decrypted nor printed."""
+still the shipped placeholders, and the `pulumi config set --secret` line to set each (safe to paste: every path
+quoted, the value read from stdin). Reads the file only: a secret's value is never decrypted nor printed."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-
+from stackkit.config.secret_paths import set_secret_command as command
 from stackkit.config.stackfile import read_text, stack_path
+from stackkit.yamltext import parse_yaml
 
 PLACEHOLDER = "v1:placeholder"     # the ciphertext the shipped stack files carry: not a value, a reminder
 
 
 def secure_values(path: Path) -> list[tuple[str, bool]]:
     """(Pulumi config path, is a placeholder) of every `secure:` value, in file order."""
-    doc = YAML(typ="safe").load(read_text(path)) or {}
+    doc = parse_yaml(read_text(path), path) or {}
     found: list[tuple[str, bool]] = []
 
     def walk(value: Any, dotted: str) -> None:
@@ -33,12 +33,6 @@ def secure_values(path: Path) -> list[tuple[str, bool]]:
     for key, value in (doc.get("config") or {}).items():
         walk(value, key)
     return found
-
-
-def command(path: str, stack: str) -> str:
-    if path == "stackkit:stack.ssh_private_key":
-        return f"pulumi config set --secret --path '{path}' -s {stack} -- \"$(cat ~/.ssh/stackkit)\""
-    return f"pulumi config set --secret --path '{path}' -s {stack} -- '<value>'"
 
 
 def register(sub: argparse._SubParsersAction) -> None:

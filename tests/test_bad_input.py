@@ -4,6 +4,7 @@ exception type escapes and no traceback is printed."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from stackkit.cli import main
 from stackkit.config.load import load
 from stackkit.config.stackfile import StackFile
 from stackkit.errors import ConfigError
-from tests.test_config_errors import CASES, layers_dir, patched
+from tests.test_config_errors import CASES, layers_dir, patched, secure_paths
 
 FILES = YAML(typ="safe").load((Path(__file__).parent / "bad_input/files.yaml").read_text())
 
@@ -29,6 +30,8 @@ def _write(case: dict[str, Any], tmp: Path) -> Path:
         path.write_bytes(case["latin1"].encode("latin-1"))
     elif "hex" in case:
         path.write_bytes(bytes.fromhex(case["hex"]))
+    elif "repeat" in case:
+        path.write_text(case["repeat"]["text"] + case["repeat"]["open"] * case["repeat"]["times"] + "\n")
     else:
         path.write_text(case["text"])
     return path
@@ -38,7 +41,9 @@ def _write(case: dict[str, Any], tmp: Path) -> Path:
 def test_an_unreadable_stack_file_is_one_problem_without_traceback(case: dict[str, Any], tmp_path: Path,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     path = _write(case, tmp_path)
+    started = time.monotonic()
     assert main(["plan", "--config", str(path), "--json"]) == 1
+    assert time.monotonic() - started < 3, "refused quickly (a billion-laughs file too)"
     out, err = capsys.readouterr()
     assert out == ""
     assert "Traceback" not in err
@@ -52,7 +57,8 @@ def test_the_whole_corpus_raises_only_config_errors(stack_files: dict[str, Stack
     for case in CASES:
         config, secret = patched(case, stack_files)
         try:
-            load(config, secret, layers_dir=layers_dir(case, tmp_path / case["name"]))
+            load(config, secret, layers_dir=layers_dir(case, tmp_path / case["name"]),
+                 secure_paths=secure_paths(case, stack_files))
             outcomes[case["name"]] = "accepted"
         except ConfigError:
             outcomes[case["name"]] = "ConfigError"

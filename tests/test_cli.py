@@ -40,7 +40,16 @@ def test_a_set_secret_is_not_a_placeholder(tmp_path, capsys: pytest.CaptureFixtu
     assert out[0] == "set          stackkit:stack.ssh_private_key"
     assert out[1] == "placeholder  stackkit:apps.site.secret_environment.ADMIN_PASSWORD"
     assert out[-1] == ("pulumi config set --secret --path 'stackkit:apps.site.secret_environment.ADMIN_PASSWORD' "
-                       "-s mine -- '<value>'")
+                       "--stack 'mine' < value-file    # or without '< value-file': Pulumi prompts for it, hidden")
+
+
+def test_secrets_prints_paste_safe_commands() -> None:
+    """Every path single-quoted (a key with a quote, a $ or a space stays one word), the value never on the line."""
+    from stackkit.secrets import command
+    assert command("stackkit:apps.site.secret_environment.A'B $(id)", "my stack") == (
+        "pulumi config set --secret --path 'stackkit:apps.site.secret_environment.A'\\''B $(id)' --stack 'my stack' "
+        "< value-file    # or without '< value-file': Pulumi prompts for it, hidden")
+    assert command("stackkit:stack.ssh_private_key", "s").endswith("--stack 's' < ~/.ssh/stackkit")
 
 
 def test_plan_prints_numbers_as_written(plans: dict) -> None:

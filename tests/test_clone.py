@@ -60,9 +60,11 @@ def test_clone_keeps_comments_and_order_and_lists_the_secrets(tmp_path: Path) ->
     assert dst.read_text() == EXPECTED
     assert report.dropped == ["encryptionsalt"]
     assert report.commands("india") == [
-        "pulumi config set --secret --path 'stackkit:stack.ssh_private_key' <value> -s india",
-        "pulumi config set --secret --path 'stackkit:apps.site.secret_environment.TOKEN' <value> -s india",
-        "pulumi config set --secret 'stackkit:dbPassword' <value> -s india",
+        "pulumi config set --secret --path 'stackkit:stack.ssh_private_key' --stack 'india' < ~/.ssh/stackkit",
+        "pulumi config set --secret --path 'stackkit:apps.site.secret_environment.TOKEN' --stack 'india' < value-file"
+        "    # or without '< value-file': Pulumi prompts for it, hidden",
+        "pulumi config set --secret 'stackkit:dbPassword' --stack 'india' < value-file"
+        "    # or without '< value-file': Pulumi prompts for it, hidden",
     ]
     assert "pulumi stack init india --copy-config-from prod" in report.text("prod", "india")
     assert "cipher" not in dst.read_text()
@@ -97,7 +99,7 @@ def test_cli_clone_prints_the_commands(tmp_path: Path) -> None:
     target = ROOT / "Pulumi.nowhere-but-here.yaml"
     try:
         assert result.returncode == 0, result.stderr
-        assert "pulumi config set --secret --path 'stackkit:stack.ssh_private_key' <value> -s nowhere-but-here" in result.stdout
+        assert "pulumi config set --secret --path 'stackkit:stack.ssh_private_key' --stack 'nowhere-but-here' < ~/.ssh/stackkit" in result.stdout
     finally:
         target.unlink(missing_ok=True)
 

@@ -30,6 +30,13 @@ def patched(case: dict[str, Any], files: dict[str, StackFile]) -> tuple[dict[str
     return apply(sf.config, change), secret
 
 
+def secure_paths(case: dict[str, Any], files: dict[str, StackFile]) -> set[str] | None:
+    """With `secure: [exact paths]`, the exact secure paths: the base file's and these (None: top-level keys only)."""
+    if "secure" not in case:
+        return None
+    return set(files[case["base"]].secure_paths) | set(case["secure"])
+
+
 @pytest.fixture(scope="module")
 def files() -> dict[str, StackFile]:
     from stackkit.config.stackfile import read_stack_file
@@ -57,7 +64,7 @@ def layers_dir(case: dict[str, Any], tmp: Path) -> Path:
 def test_invalid_config_fails_with_exact_problems(case: dict[str, Any], files: dict[str, StackFile], tmp_path: Path) -> None:
     config, secret = patched(case, files)
     with pytest.raises(ConfigError) as err:
-        load(config, secret, layers_dir=layers_dir(case, tmp_path))
+        load(config, secret, layers_dir=layers_dir(case, tmp_path), secure_paths=secure_paths(case, files))
     assert err.value.problems == case["expect"]
     for line in err.value.problems:
         assert re.match(r"^[\w:.\[\]/-]+: ", line), f"every problem starts with its path: {line}"

@@ -142,7 +142,7 @@ def test_setup_nonce_and_ssh_public_key_leave_the_host_keys_alone(stack_files: d
     machines: tests/e2e/test_connections.py."""
     prod, base = stack_files["production"], plans["production"]
     for change in ({"instances.app3.setup_nonce": 1}, {"stack.ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI"
-                                                                              "OtherOtherOtherOtherOtherOtherOtherOth"}):
+                                                                              "DtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop"}):
         new = _changed(prod, change)
         assert _installed(new) == _installed(base)
 

@@ -75,8 +75,9 @@ def _instance(plan: Plan, name: str) -> Resource:
     return _by(plan, "aws:ec2/instance:Instance")[name]
 
 
-def _arn(plan: Plan, name: str) -> str:
-    return f"arn:aws:ec2:{REGION}::instance/{_instance(plan, name).id}"
+def _marked(tag: str) -> dict[str, Any]:
+    """An instance of this stack carrying `tag`: how the roles' policies name the instances they may start and stop."""
+    return {"StringEquals": {"aws:ResourceTag/stackkit:stack": STACK}, "Null": {f"aws:ResourceTag/{tag}": "false"}}
 
 
 def test_the_time_based_instance_gets_exactly_its_two_schedules(plans: dict[str, Plan]) -> None:
@@ -105,7 +106,9 @@ def test_the_scheduler_role_may_start_and_stop_only_the_time_based_instance(plan
     policy = json.loads(_by(plan, "aws:iam/rolePolicy:RolePolicy")[f"{STACK}-scheduler"].inputs["policy"])
     assert policy["Statement"] == [{"Sid": "StartStopTheStacksTimeBasedInstances", "Effect": "Allow",
                                     "Action": ["ec2:StartInstances", "ec2:StopInstances"],
-                                    "Resource": [_arn(plan, "app4")]}]
+                                    "Resource": f"arn:aws:ec2:{REGION}:123456789012:instance/*",
+                                    "Condition": _marked("stackkit:time_based")}]
+    assert _instance(plan, "app4").inputs["tags"]["stackkit:time_based"] == "true"
     trust = json.loads(_by(plan, "aws:iam/role:Role")[f"{STACK}-scheduler"].inputs["assumeRolePolicy"])
     assert trust["Statement"] == [{"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"},
                                    "Action": "sts:AssumeRole",
@@ -153,11 +156,11 @@ def test_the_function_its_permissions_and_its_role(plans: dict[str, Plan]) -> No
         "sourceArn": f"arn:aws:cloudwatch:{REGION}:123456789012:alarm:{STACK}-plone-scale-{d}"} for d in ("up", "down")}
     policy = json.loads(_by(plan, "aws:iam/rolePolicy:RolePolicy")[f"{STACK}-scaler"].inputs["policy"])
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
-    assert by_sid["StartAndStopTheLoadBasedInstances"]["Resource"] == [_arn(plan, "app5")]
-    assert by_sid["MarkWhenScaled"]["Resource"] == [_arn(plan, "app5")]
-    assert by_sid["MarkWhenScaled"]["Condition"] == {"ForAllValues:StringEquals": {"aws:TagKeys": ["stackkit:scaled_at"]}}
-    assert by_sid["ResetItsAlarms"]["Resource"] == sorted(
-        f"arn:aws:cloudwatch:{REGION}:123456789012:alarm:{STACK}-plone-scale-{d}" for d in ("up", "down"))
+    assert by_sid["StartAndStopTheLoadBasedInstances"]["Resource"] == f"arn:aws:ec2:{REGION}:123456789012:instance/*"
+    assert by_sid["StartAndStopTheLoadBasedInstances"]["Condition"] == _marked("stackkit:load_based")
+    assert by_sid["MarkWhenScaled"]["Condition"] == {**_marked("stackkit:load_based"),
+                                                     "ForAllValues:StringEquals": {"aws:TagKeys": ["stackkit:scaled_at"]}}
+    assert by_sid["ResetItsAlarms"]["Resource"] == f"arn:aws:cloudwatch:{REGION}:123456789012:alarm:{STACK}-*-scale-*"
     assert by_sid["WriteItsLog"]["Resource"] == (f"arn:aws:logs:{REGION}:123456789012:log-group:"
                                                  f"/aws/lambda/{STACK}-scaler:*")
     assert by_sid["FindTheLayersInstances"] == {"Sid": "FindTheLayersInstances", "Effect": "Allow",
@@ -216,9 +219,10 @@ def test_each_time_and_load_based_instance_is_woken_before_its_scripts_and_settl
         "scaling.aws.lifecycle_handler", 300, None), "no reserved concurrency: parallel wakes are not throttled"
     policy = json.loads(_by(plan, "aws:iam/rolePolicy:RolePolicy")[f"{STACK}-wake"].inputs["policy"])
     by_sid = {st["Sid"]: st for st in policy["Statement"]}
-    assert by_sid["StartAndStopTheTimeAndLoadBasedInstances"]["Resource"] == sorted([_arn(plan, "app4"),
-                                                                                    _arn(plan, "app5")])
-    assert by_sid["MarkWoken"]["Condition"] == {"ForAllValues:StringEquals": {"aws:TagKeys": ["stackkit:woken"]}}
+    assert by_sid["StartAndStopTheTimeBasedInstances"]["Condition"] == _marked("stackkit:time_based")
+    assert by_sid["StartAndStopTheLoadBasedInstances"]["Condition"] == _marked("stackkit:load_based")
+    assert by_sid["MarkWokenLoadBased"]["Condition"] == {**_marked("stackkit:load_based"),
+                                                         "ForAllValues:StringEquals": {"aws:TagKeys": ["stackkit:woken"]}}
 
 
 # --- the local players over a recorded state -----------------------------------------------------------------------

@@ -24,6 +24,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
+from stackkit.errors import ConfigError
+from stackkit.yamltext import parse_yaml
+
 VERSION = "v1"
 SALT = b"stackkit ssh host key"
 KEY_TYPE = "ssh-ed25519"
@@ -91,7 +94,10 @@ def _cloud_config(user_data: str | None) -> dict:
     """The settings of a cloud-config user data (read as cloud-init reads it: YAML); {} for any other user data."""
     if not user_data or not user_data.startswith(CLOUD_CONFIG):
         return {}
-    doc = YAML(typ="safe").load(user_data)
+    try:
+        doc = parse_yaml(user_data, "user data")
+    except ConfigError:
+        return {}
     return doc if isinstance(doc, dict) else {}
 
 

@@ -17,12 +17,14 @@ import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from stackkit.cluster.access import deploy_keys
 from stackkit.config.attributes import lookup
 from stackkit.config.instance_types import architecture, vcpus
 from stackkit.config.layerspec import APP_PARTS, Backends
 from stackkit.config.load import Loaded, secret_fields
+from stackkit.config.models import Source
 
 MEMBER_EVENTS = ("configure",)
 SIZING = ("instance_type", "vcpus", "backends", "threads")
@@ -121,7 +123,7 @@ def app_record(loaded: Loaded, app: str, instance: str) -> dict[str, Any]:
                "key": a.ssl.key.get_secret_value() if _tls_here(loaded, instance) else None}
     return {
         "name": app,
-        "source": a.source.model_dump(),
+        "source": source_record(a.source, here),
         "domains": list(a.domains),
         "environment": dict(sorted(a.environment.items())),
         "secret_environment": {k: v.get_secret_value() for k, v in sorted(a.secret_environment.items())} if here else {},
@@ -135,8 +137,26 @@ def app_record(loaded: Loaded, app: str, instance: str) -> dict[str, Any]:
     }
 
 
+def source_record(source: Source, here: bool) -> dict[str, Any]:
+    """An app's source as its deploy reads it: the HTTPS username of a private git repository when it has one, and
+    its credentials only where the app is deployed (the deploy hands them to git in a credential file created 0600)."""
+    rec = source.model_dump(exclude={"username", "password"})
+    if source.username is not None:
+        rec["username"] = source.username
+    if here and source.username is not None and source.password is not None:
+        # one line of git's credential store for the URL's scheme and host (git-credential-store(1), "STORAGE
+        # FORMAT": percent-encoded user and password)
+        url = urlsplit(source.url)
+        rec["credentials"] = (f"{url.scheme}://{quote(source.username, safe='')}:"
+                              f"{quote(source.password.get_secret_value(), safe='')}@{url.netloc}")
+    return rec
+
+
 def _without_revision(rec: dict[str, Any]) -> dict[str, Any]:
-    return {**rec, "source": {**rec["source"], "revision": None}, "redeploy_nonce": None}
+    """A configure view's app record: no revision (a new one re-runs no configure), no credentials (configure fetches
+    no code)."""
+    source = {k: v for k, v in rec["source"].items() if k != "credentials"}
+    return {**rec, "source": {**source, "revision": None}, "redeploy_nonce": None}
 
 
 # an unread part, as the templates see it: the same shape, a constant value

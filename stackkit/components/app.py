@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pulumi
 
+from stackkit.cluster.state import source_record
 from stackkit.config.models import AppSettings
 
 
@@ -16,7 +17,7 @@ class App(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("stackkit:index:App", name, None, opts)
         self.record = {
-            "source": settings.source.model_dump(),
+            "source": source_record(settings.source, here=False),
             "layers": list(settings.layers),
             "domains": list(settings.domains),
             "instances": instances,

@@ -43,7 +43,7 @@ from stackkit.cluster.state import (
 from stackkit.components.instance import Instance
 from stackkit.components.wake import Wake, digest
 from stackkit.config.load import Loaded
-from stackkit.config.load_based import gate_payload
+from stackkit.config.load_based_stack import gate_payload
 from stackkit.config.placement import is_public
 from stackkit.lifecycle.bundle import event_layers, files, library, users_stdin
 from stackkit.lifecycle.bundle import stdin as command_stdin
@@ -75,7 +75,7 @@ def deploy_batches(loaded: Loaded, app: str) -> list[list[str]]:
     batches: list[list[str]] = []
     for layer in cfg.apps[app].layers:
         members = sorted((n for n in cfg.layer_instances(layer) if n not in seen),
-                         key=lambda n: (gate_payload(loaded, n) is None, n))
+                         key=lambda n: (gate_payload(loaded.config, n) is None, n))
         seen.update(members)
         if not members:
             continue
@@ -92,7 +92,7 @@ class _Builder:
         self.bastion = bastion
         self.commands: dict[str, dict[str, str | None]] = {}
         # time- and load-based instances: what their settle invocation needs besides the id (a schedule's hours)
-        self.gated = {n: p for n in instances if (p := gate_payload(loaded, n)) is not None}
+        self.gated = {n: p for n in instances if (p := gate_payload(loaded.config, n)) is not None}
         self.triggers: dict[str, pulumi.Output[str]] = {}
         self._all: dict[tuple[str, ...], pulumi.Output[list[Any]]] = {}
         self.instances = instances

@@ -28,6 +28,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from stackkit.aws import policies
 from stackkit.components.wake import LOG_DAYS, code_archive, lambda_trust
 from stackkit.config.load_based import DIRECTIONS, LoadBased, alarm_name
 
@@ -39,20 +40,6 @@ OPERATORS = {"up": "GreaterThanThreshold", "down": "LessThanThreshold"}
 class ScaledLayer:
     settings: LoadBased
     instance_ids: list[pulumi.Input[str]]          # every instance of the layer: the average is over all of them
-    load_based_arns: list[pulumi.Input[str]]       # the ones the function may start and stop
-
-
-def _policy(instance_arns: list[str], alarm_arns: list[str], log_group_arn: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "FindTheLayersInstances", "Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"},
-        {"Sid": "StartAndStopTheLoadBasedInstances", "Effect": "Allow",
-         "Action": ["ec2:StartInstances", "ec2:StopInstances"], "Resource": sorted(instance_arns)},
-        {"Sid": "MarkWhenScaled", "Effect": "Allow", "Action": "ec2:CreateTags", "Resource": sorted(instance_arns),
-         "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["stackkit:scaled_at"]}}},
-        {"Sid": "ResetItsAlarms", "Effect": "Allow", "Action": "cloudwatch:SetAlarmState", "Resource": sorted(alarm_arns)},
-        {"Sid": "WriteItsLog", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": f"{log_group_arn}:*"},
-    ]})
 
 
 def _metrics(instance_ids: list[pulumi.Input[str]]) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgs]:
@@ -68,7 +55,7 @@ def _metrics(instance_ids: list[pulumi.Input[str]]) -> list[aws.cloudwatch.Metri
 
 class Scaling(pulumi.ComponentResource):
     def __init__(self, stack: str, settings: dict[str, Any], layers: dict[str, ScaledLayer], tags: dict[str, str],
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 region: str, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("stackkit:index:Scaling", stack, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         fname = f"{stack}-scaler"
@@ -105,10 +92,9 @@ class Scaling(pulumi.ComponentResource):
                                        principal="lambda.alarms.cloudwatch.amazonaws.com", source_arn=alarm.arn,
                                        opts=child)
                 self.alarms[name] = alarm
-        arns = [a for la in layers.values() for a in la.load_based_arns]
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self.policy = aws.iam.RolePolicy(
             f"{stack}-scaler", role=self.role.name,
-            policy=pulumi.Output.all(pulumi.Output.all(*arns), pulumi.Output.all(*[a.arn for a in self.alarms.values()]),
-                                     self.log_group.arn).apply(lambda a: _policy(list(a[0]), list(a[1]), a[2])),
+            policy=account.apply(lambda a: policies.text(policies.scaler(policies.Account(stack, region, a), fname))),
             opts=child)
         self.register_outputs({"function": self.function.name, "alarms": sorted(self.alarms)})

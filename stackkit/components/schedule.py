@@ -1,7 +1,7 @@
 """stackkit:index:Schedules — the time-based instances' weekly starts and stops (OpsWorks' time-based instances), with
 EventBridge Scheduler: one schedule group per stack, one schedule per (instance, action, hour) over the days it fires,
 each calling EC2 through the scheduler's universal target (`arn:aws:scheduler:::aws-sdk:ec2:startInstances` /
-`stopInstances`) with the role below, which may start and stop exactly the stack's time-based instances.
+`stopInstances`) with the role below, which may start and stop the stack's instances tagged time-based (stackkit.aws.policies).
 
 Values as AWS documents them: EventBridge Scheduler User Guide, "Using universal targets" (the aws-sdk target ARN
 and the API's request as the target's JSON input), "Schedule types" (cron(minutes hours day-of-month month
@@ -20,20 +20,14 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from stackkit.config.schedule import DAYS, TARGETS, Schedule
+from stackkit.aws import policies
+from stackkit.config.schedule import TARGETS, Schedule
 
 
 @dataclass(frozen=True)
 class Timed:
     schedule: Schedule
     instance_id: pulumi.Input[str]
-    instance_arn: pulumi.Input[str]
-
-
-def _policy(arns: list[str]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Sid": "StartStopTheStacksTimeBasedInstances", "Effect": "Allow",
-        "Action": ["ec2:StartInstances", "ec2:StopInstances"], "Resource": sorted(arns)}]})
 
 
 def _trust(account: str) -> str:
@@ -43,7 +37,7 @@ def _trust(account: str) -> str:
 
 
 class Schedules(pulumi.ComponentResource):
-    def __init__(self, stack: str, timed: dict[str, Timed], tags: dict[str, str],
+    def __init__(self, stack: str, timed: dict[str, Timed], tags: dict[str, str], region: str,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("stackkit:index:Schedules", stack, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -54,15 +48,15 @@ class Schedules(pulumi.ComponentResource):
                                  tags=tags, opts=child)
         self.policy = aws.iam.RolePolicy(
             f"{stack}-scheduler", role=self.role.name,
-            policy=pulumi.Output.all(*[t.instance_arn for _, t in sorted(timed.items())]).apply(_policy), opts=child)
+            policy=account.apply(lambda a: policies.text(policies.scheduler(policies.Account(stack, region, a)))),
+            opts=child)
         self.schedules: dict[str, aws.scheduler.Schedule] = {}
         for iname, t in sorted(timed.items()):
-            days = ", ".join(f"{d} {','.join(getattr(t.schedule, d))}" for d in DAYS if getattr(t.schedule, d))
             for tr in t.schedule.transitions():
                 name = f"{iname}-{tr.name}"
                 self.schedules[name] = aws.scheduler.Schedule(
                     f"{stack}-{name}", name=name, group_name=self.group.name,
-                    description=f"stackkit: {tr.action} {iname} ({t.schedule.timezone}: {days})",
+                    description=t.schedule.description(iname, tr.action),
                     schedule_expression=tr.cron, schedule_expression_timezone=t.schedule.timezone,
                     flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
                     state="ENABLED",

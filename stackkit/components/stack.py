@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from stackkit.aws import policies
 from stackkit.cluster.access import KEYS_OUTPUT, keys_output
 from stackkit.cluster.data import HOLDERS_OUTPUT, holders
 from stackkit.cluster.hostkeys import derive
@@ -25,7 +26,7 @@ from stackkit.components.schedule import Schedules, Timed
 from stackkit.components.wake import Wake
 from stackkit.config.instance_types import recoverable
 from stackkit.config.load import Loaded
-from stackkit.config.load_based import gate_payload, load_based_layer, scaled_layers, scaler_settings
+from stackkit.config.load_based_stack import gate_payload, load_based_layer, scaled_layers, scaler_settings
 from stackkit.config.placement import bastion, is_public, private_instances
 
 BASTION_OUTPUT = "bastion"
@@ -61,11 +62,11 @@ class Stack(pulumi.ComponentResource):
         self._create_scaling()
         db_facts = {n: pulumi.Output.all(d.endpoint, d.port).apply(lambda a: DatabaseFacts(endpoint=a[0], port=a[1]))
                     for n, d in self.databases.items()}
-        gated = [n for n in sorted(cfg.instances) if gate_payload(loaded, n) is not None]
+        gated = [n for n in sorted(cfg.instances) if gate_payload(loaded.config, n) is not None]
         # time- and load-based instances may be stopped when a script must run on them: woken first, settled after
-        self.wake = Wake(name, [self.instances[n].ec2.arn for n in gated],
+        self.wake = Wake(name,
                          sorted({s.timezone for i in cfg.instances.values() if (s := i.schedule) is not None}),
-                         self.tags, opts=self._child) if gated else None
+                         self.tags, cfg.region, opts=self._child) if gated else None
         self.lifecycle = add_lifecycle(loaded, self.instances, db_facts, self, self.wake, bastion=self.bastion)
         for lname, layer in self.layers.items():
             for iname in cfg.layer_instances(lname):
@@ -179,27 +180,27 @@ class Stack(pulumi.ComponentResource):
                 auto_elastic_ip=any(cfg.layers[la].elastic_ips for la in inst.layers),
                 # the layer's average CPU in 1-minute periods for the load-based alarms
                 detailed_monitoring=any(cfg.layers[la].load_based is not None for la in inst.layers),
+                # the tags the scheduler's, the scaler's and the wake function's policies allow (stackkit.aws.policies)
                 tags={**self.tags, "stackkit:layers": ",".join(inst.layers),
-                      **({"stackkit:load_based": scaled} if (scaled := load_based_layer(cfg, iname)) else {})}),
+                      **({policies.LOAD_BASED_TAG: scaled} if (scaled := load_based_layer(cfg, iname)) else {}),
+                      **({policies.TIME_BASED_TAG: "true"} if inst.schedule is not None else {})}),
                 opts=self._child)
 
     def _create_scaling(self) -> None:
         """Time-based instances' schedules and load-based layers' alarms and function (none: no resource at all)."""
         cfg = self._loaded.config
-        timed = {n: Timed(schedule=i.schedule, instance_id=self.instances[n].ec2.id,
-                          instance_arn=self.instances[n].ec2.arn)
+        timed = {n: Timed(schedule=i.schedule, instance_id=self.instances[n].ec2.id)
                  for n, i in sorted(cfg.instances.items()) if i.schedule is not None}
-        self.schedules = Schedules(self._name, timed, self.tags, opts=self._child) if timed else None
+        self.schedules = Schedules(self._name, timed, self.tags, cfg.region, opts=self._child) if timed else None
         for la, s in sorted(cfg.layers.items()):
             if s.load_based is not None and la not in scaled_layers(cfg):
                 pulumi.log.warn(f"layers.{la}.load_based: no instance of the layer is load-based, so it gets no alarms "
                                 f"until one has load_based: true", resource=self)
         scaled = {la: ScaledLayer(settings=cfg.layers[la].load_based,  # type: ignore[arg-type]
-                                  instance_ids=[self.instances[i].ec2.id for i in cfg.layer_instances(la)],
-                                  load_based_arns=[self.instances[i].ec2.arn for i in cfg.layer_instances(la)
-                                                   if load_based_layer(cfg, i) == la])
+                                  instance_ids=[self.instances[i].ec2.id for i in cfg.layer_instances(la)])
                   for la in scaled_layers(cfg)}
-        self.scaling = (Scaling(self._name, scaler_settings(cfg), scaled, self.tags, opts=self._child)
+        self.scaling = (Scaling(self._name, scaler_settings(cfg), scaled, self.tags, cfg.region,
+                                opts=self._child)
                         if scaled else None)
 
     def _outputs(self) -> dict[str, pulumi.Input[object]]:

@@ -29,6 +29,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from stackkit.aws import policies
+
 CODE = Path(__file__).resolve().parents[1] / "scaling"
 CODE_FILES = ("__init__.py", "decide.py", "aws.py")    # packaged as the top-level package `scaling`
 LOG_DAYS = 30
@@ -56,23 +58,10 @@ def lambda_trust() -> str:
         "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 
 
-def _policy(instance_arns: list[str], log_group_arn: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "ReadInstanceState", "Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"},
-        {"Sid": "StartAndStopTheTimeAndLoadBasedInstances", "Effect": "Allow",
-         "Action": ["ec2:StartInstances", "ec2:StopInstances"], "Resource": sorted(instance_arns)},
-        {"Sid": "MarkWoken", "Effect": "Allow", "Action": ["ec2:CreateTags", "ec2:DeleteTags"],
-         "Resource": sorted(instance_arns),
-         "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["stackkit:woken"]}}},
-        {"Sid": "WriteItsLog", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": f"{log_group_arn}:*"},
-    ]})
-
-
 class Wake(pulumi.ComponentResource):
     function: aws.lambda_.Function
 
-    def __init__(self, stack: str, instance_arns: list[pulumi.Input[str]], zones: Sequence[str], tags: dict[str, str],
+    def __init__(self, stack: str, zones: Sequence[str], tags: dict[str, str], region: str,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("stackkit:index:Wake", stack, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -82,10 +71,11 @@ class Wake(pulumi.ComponentResource):
         self.role = aws.iam.Role(fname, assume_role_policy=lambda_trust(),
                                  description="stackkit: starts stopped time- and load-based instances for pulumi up",
                                  tags=tags, opts=child)
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self.policy = aws.iam.RolePolicy(
             fname, role=self.role.name,
-            policy=pulumi.Output.all(pulumi.Output.all(*instance_arns), self.log_group.arn).apply(
-                lambda a: _policy(list(a[0]), a[1])), opts=child)
+            policy=account.apply(lambda a: policies.text(policies.wake(policies.Account(stack, region, a), fname))),
+            opts=child)
         self.function = aws.lambda_.Function(
             fname, name=fname, runtime="python3.12", handler="scaling.aws.lifecycle_handler",
             code=code_archive(zones), role=self.role.arn, timeout=TIMEOUT, memory_size=128,

@@ -21,6 +21,39 @@ REGION_AZS: dict[str, int] = {
 }
 REGIONS = frozenset(REGION_AZS)
 
+
+def partition(region: str) -> str:
+    """The partition of a region, the second field of every ARN in it (AWS General Reference, "Amazon Resource Names
+    (ARNs)": aws, aws-cn for the China regions, aws-us-gov for AWS GovCloud (US))."""
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws"
+
+
+# ARN format (AWS General Reference, "Amazon Resource Names (ARNs)"): arn:partition:service:region:account-id:resource
+ARN = re.compile(r"arn:(?P<partition>aws|aws-cn|aws-us-gov):(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*):"
+                 r"(?P<account>\d{12}|):(?P<resource>.+)", re.DOTALL)
+# ACM certificate ARN: arn:<partition>:acm:<region>:<account>:certificate/<uuid> (ACM API Reference, Certificate
+# ARN); an ALB listener takes only a certificate of its own region (ELB CreateListener Certificates: "the
+# certificate must be in the same Region as the load balancer")
+ACM_CERTIFICATE = re.compile(r"certificate/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def same_region_arn_problem(arn: str, service: str, region: str, what: str) -> str | None:
+    """Why `arn` is not an ARN of `service` in the stack's own region and partition (None if it is). CloudWatch alarm
+    actions notify SNS topics of the alarm's own region (CloudWatch PutMetricAlarm AlarmActions: "arn:aws:sns:region:
+    account-id:sns-topic-name"), an ALB takes ACM certificates of its own region."""
+    m = ARN.fullmatch(arn)
+    want = partition(region)
+    if m is None or m["service"] != service or not m["account"]:
+        return (f"{arn[:80]!r} is not {what} ARN: arn:{want}:{service}:{region}:<12-digit account id>:...")
+    if m["partition"] != want or m["region"] != region:
+        return (f"{arn[:80]!r} is in {m['partition']}:{m['region'] or '(no region)'}, but the stack is in {want}:{region}; "
+                f"{what} must be in the stack's own region and partition (arn:{want}:{service}:{region}:...)")
+    return None
+
 # CreateVpc: "The allowed block size is between a /16 netmask (65,536 IP addresses) and /28 netmask (16 IP addresses)."
 VPC_PREFIX = (16, 28)
 
@@ -82,8 +115,9 @@ def ebs_problems(vtype: str, size: int | None, iops: int | None, throughput: int
 # CreateDBInstance MasterUserPassword: "Can include any printable ASCII character except "/", """, or "@". Can't
 # contain spaces." Length 8 to 128 (PostgreSQL, MySQL, MariaDB).
 RDS_PASSWORD = re.compile(r'^[!#-.0-?A-~]{8,128}$')   # printable ASCII without space, " / @
-# DBInstanceIdentifier: 1-63 letters, digits or hyphens; first a letter; no two consecutive hyphens; not ending in one
-# (stored lower-case: terraform-provider-aws refuses upper case).
+# DBInstanceIdentifier (and DBSnapshotIdentifier): "Must contain from 1 to 63 letters, numbers, or hyphens. First
+# character must be a letter. Can't end with a hyphen or contain two consecutive hyphens." (RDS API Reference,
+# CreateDBInstance); stored lower-case: terraform-provider-aws refuses upper case.
 RDS_IDENTIFIER = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$")
 # CreateDBInstance EngineVersion: the major versions RDS offers for new instances (RDS User Guide: "Supported
 # PostgreSQL / MySQL / MariaDB major versions on Amazon RDS"). A minor version (16.4, 8.0.39, 10.11.9) is accepted
@@ -93,6 +127,15 @@ RDS_ENGINE_VERSIONS = {
     "mysql": ("8.0", "8.4"),
     "mariadb": ("10.5", "10.6", "10.11", "11.4", "11.8"),
 }
+
+# the version a database gets when engine_version is left out: the newest major version of each engine that RDS
+# offers for new instances at this release (RDS User Guide, "Supported PostgreSQL major versions", "Supported MySQL
+# major versions", "Supported MariaDB major versions": PostgreSQL 16, MySQL 8.4 LTS, MariaDB 11.4 LTS), each checked
+# against RDS_ENGINE_VERSIONS like a version written out
+RDS_DEFAULT_VERSION = {"postgres": "16", "mysql": "8.4", "mariadb": "11.4"}
+# what stackkit makes of a database key: the instance's identifier is Pulumi's auto-name "<key>-db-<7 random
+# characters>" and its final snapshot "<key>-final" (stackkit/components/database.py); both must be RDS identifiers
+RDS_NAMES = ("{key}-db-abcdefg", "{key}-final")
 
 
 def rds_major(engine: str, version: str) -> str | None:

@@ -8,10 +8,10 @@ from stackkit.config.attribute_types import attribute_types, environment_types
 from stackkit.config.attributes import deep_merge, lookup
 from stackkit.config.instance_types import vcpus
 from stackkit.config.layerspec import LayerSpec
-from stackkit.config.load_based import scaling_problems
+from stackkit.config.load_based_stack import scaling_problems
 from stackkit.config.models import StackConfig
 from stackkit.config.placement import private_instances, public_instances
-from stackkit.config.users import user_problems
+from stackkit.config.user_checks import user_problems
 
 Check = Callable[[StackConfig, dict[str, LayerSpec]], Iterator[str]]
 

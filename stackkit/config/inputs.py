@@ -69,7 +69,7 @@ def domain_problem(domain: str) -> str | None:
     if not name or len(domain) > 253:
         return "a domain name has 1 to 253 characters (RFC 1123)"
     labels = name.split(".")
-    if not all(_LABEL.match(label) for label in labels):
+    if not all(_LABEL.fullmatch(label) for label in labels):
         return ("is not a host name: dot-separated labels of lowercase letters, digits and '-' (not at either end, at "
                 "most 63 each; RFC 1123), a wildcard only as a leading '*.', e.g. www.example.org")
     return None
@@ -81,16 +81,27 @@ _HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
 _URL_TAIL = r"[A-Za-z0-9\-._~!$&()*+,;=:@%/?#\[\]]*"
 _GIT_URL = re.compile(rf"^(?:(?:https|ssh|git)://(?:[A-Za-z0-9._~%-]+@)?(?:{_HOST}|\[[0-9a-fA-F:.]+\])(?::\d{{1,5}})?"
                       rf"(?:/{_URL_TAIL})?|file:///{_URL_TAIL}|[A-Za-z0-9][A-Za-z0-9._-]*@{_HOST}:{_URL_TAIL})$")
+# userinfo of an http(s) URL (RFC 3986 3.2.1): anything before an '@' in the authority
+_USERINFO = re.compile(r"https?://[^/?#]*@.*", re.IGNORECASE | re.DOTALL)
 _ARCHIVE_URL = re.compile(rf"^https?://(?:{_HOST}|\[[0-9a-fA-F:.]+\])(?::\d{{1,5}})?/{_URL_TAIL}$")
+
+
+def without_userinfo(url: str) -> str:
+    """The URL as it may be shown: credentials in it replaced by '***' (an error message never repeats a token)."""
+    return re.sub(r"(?i)^(https?://)[^/?#]*@", r"\1***@", url) if _USERINFO.fullmatch(url) else url
 
 
 def source_url_problem(kind: str, url: str) -> str | None:
     if any(c.isspace() or unicodedata.category(c) == "Cc" or c in "'\"`\\" for c in url):
         return "holds spaces, quotes, backslashes or control characters; a source URL has none (percent-encode them)"
+    if _USERINFO.fullmatch(url):
+        return ("carries credentials (user[:password]@) in an http(s) URL, where they would land in outputs, logs and "
+                "process lists; write the URL without them, the user as source.username and the token as the secret "
+                "source.password (pulumi config set --secret --path 'stackkit:apps.<app>.source.password' < token-file)")
     if kind == "archive":
-        if not _ARCHIVE_URL.match(url):
+        if not _ARCHIVE_URL.fullmatch(url):
             return "is not an archive URL: http(s)://host/path/to/release.tar.gz"
-    elif not _GIT_URL.match(url):
+    elif not _GIT_URL.fullmatch(url):
         return ("is not a git URL git accepts here: https://host/repo.git, ssh://[user@]host/repo.git, git://host/repo, "
                 "file:///path/repo or user@host:path/repo.git")
     return None
@@ -126,7 +137,7 @@ SYSTEM_PATH_HINT = "mount a volume at a folder of its own such as /srv/<name>, /
 
 
 def mount_point_problem(path: str) -> str | None:
-    if not _MOUNT.match(path) or "//" in path or path.endswith("/") or any(
+    if not _MOUNT.fullmatch(path) or "//" in path or path.endswith("/") or any(
             part in (".", "..") for part in path.split("/")):
         return ("is not a plain absolute path: letters, digits and ._- in '/'-separated parts, without '.', '..', "
                 "'//' or a trailing '/'")
@@ -155,7 +166,7 @@ def normalise_pem(text: str, label: str, *, many: bool, secret: bool = False) ->
     """The PEM text with CRLF read as LF and one final newline; ValueError when anything but the block(s) is there."""
     pem = text.replace("\r\n", "\n").strip("\n") + "\n"
     if label == "PRIVATE KEY":
-        ok = bool(_KEY.match(pem))
+        ok = bool(_KEY.fullmatch(pem))
         what = "a PEM private key: one -----BEGIN PRIVATE KEY----- (or RSA / EC PRIVATE KEY) block of base64 lines"
     else:
         block = _pem_block(label)

@@ -16,6 +16,8 @@ _TO_24 = (*_TO_16, "24xlarge")
 _TO_32 = (*_TO_24, "32xlarge")
 _TO_48 = (*_TO_32, "48xlarge")
 _GRAVITON = ("medium", *_TO_16, "metal")
+# c6gn has no metal size (EC2 Instance Types guide, "Compute optimized instances" specifications: c6gn.medium to
+# c6gn.16xlarge), unlike c6g and c6gd
 _FAMILY_SIZES: dict[str, tuple[str, ...]] = {
     "t2": _T, "t3": _T, "t3a": _T, "t4g": _T,
     "m5": (*_TO_24, "metal"), "m5a": _TO_24, "m5d": (*_TO_24, "metal"),
@@ -25,7 +27,7 @@ _FAMILY_SIZES: dict[str, tuple[str, ...]] = {
     "m8g": ("medium", *_TO_48, "metal-24xl", "metal-48xl"),
     "c5": ("large", "xlarge", "2xlarge", "4xlarge", "9xlarge", "12xlarge", "18xlarge", "24xlarge", "metal"),
     "c5a": _TO_24, "c6i": (*_TO_32, "metal"), "c6a": (*_TO_48, "metal"), "c6g": _GRAVITON, "c6gd": _GRAVITON,
-    "c6gn": _GRAVITON, "c7g": _GRAVITON, "c7gd": _GRAVITON, "c7i": (*_TO_48, "metal-24xl", "metal-48xl"),
+    "c6gn": _GRAVITON[:-1], "c7g": _GRAVITON, "c7gd": _GRAVITON, "c7i": (*_TO_48, "metal-24xl", "metal-48xl"),
     "c7a": ("medium", *_TO_48, "metal-48xl"), "c8g": ("medium", *_TO_48, "metal-24xl", "metal-48xl"),
     "r5": (*_TO_24, "metal"), "r5a": _TO_24, "r5d": (*_TO_24, "metal"), "r6i": (*_TO_32, "metal"),
     "r6id": (*_TO_32, "metal"), "r6a": (*_TO_48, "metal"), "r6g": _GRAVITON, "r6gd": _GRAVITON, "r7g": _GRAVITON,
@@ -76,4 +78,4 @@ _INSTANCE_STORE = re.compile(r"^[a-z]+\d+[a-z-]*d$")
 
 def recoverable(instance_type: str) -> bool:
     """Can a CloudWatch alarm's EC2 recover action move this type to new hardware? Not with instance store volumes."""
-    return not _INSTANCE_STORE.match(instance_type.partition(".")[0])
+    return not _INSTANCE_STORE.fullmatch(instance_type.partition(".")[0])

@@ -10,7 +10,12 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from stackkit.config.attribute_kinds import attribute_leaves, type_problem, value_problem
+from stackkit.config.errors import format_validation_error
+from stackkit.errors import ConfigError
+from stackkit.yamltext import parse_yaml
 
 EVENTS = ("setup", "deploy", "configure", "undeploy", "shutdown")
 Event = Literal["setup", "deploy", "configure", "undeploy", "shutdown"]
@@ -147,22 +152,18 @@ class LayerSpec(_Strict):
 
 def load_layer_specs(layers_dir: Path) -> tuple[dict[str, LayerSpec], list[str]]:
     """Read every layers/<name>/layer.yaml. Returns the specs and the problems found (with their file paths)."""
-    from pydantic import ValidationError
-    from ruamel.yaml import YAML, YAMLError
-
-    from stackkit.config.attribute_types import layer_type_problems
-    from stackkit.config.errors import format_validation_error
-
     specs: dict[str, LayerSpec] = {}
     problems: list[str] = []
-    yaml = YAML(typ="safe")
     for path in sorted(layers_dir.glob("*/layer.yaml")):
         name = path.parent.name
         where = f"layers/{name}/layer.yaml"
         try:
-            raw = yaml.load(path.read_text()) or {}
-        except YAMLError as exc:
-            problems.append(f"{where}: not valid YAML ({str(exc).splitlines()[0]})")
+            raw = parse_yaml(path.read_text(encoding="utf-8"), where) or {}
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{where}: cannot be read as UTF-8 text ({exc})")
             continue
         if not isinstance(raw, dict):
             problems.append(f"{where}: must be a mapping of layer settings")
@@ -179,3 +180,31 @@ def load_layer_specs(layers_dir: Path) -> tuple[dict[str, LayerSpec], list[str]]
         problems.extend(layer_type_problems(spec, where))
         specs[name] = spec
     return specs, problems
+
+
+def layer_type_problems(spec: LayerSpec, where: str) -> list[str]:
+    """A layer's own defaults against its types: every default has a type, every type a default, each default fits."""
+    problems = []
+    defaults = dict(attribute_leaves(spec.attributes))
+    for name, t in sorted(spec.types.items()):
+        problem = type_problem(t)
+        if problem:
+            problems.append(f"{where}: types.{name}: {problem}")
+        elif name not in defaults:
+            problems.append(f"{where}: types.{name}: no such attribute under attributes:; add its default")
+        else:
+            bad = value_problem(t, defaults[name])
+            if bad:
+                problems.append(f"{where}: attributes.{name}: the default {bad}")
+    for name, t in sorted(spec.reads_environment.items()):
+        problem = type_problem(t)
+        if problem:
+            problems.append(f"{where}: reads_environment.{name}: {problem}")
+    if spec.backends is not None:
+        t = spec.types.get(spec.backends.attribute, {})
+        if t.get("max") != spec.backends.max:
+            problems.append(f"{where}: types.{spec.backends.attribute}: its max ({t.get('max')}) must be backends.max "
+                            f"({spec.backends.max}), the most processes an instance runs")
+    for name in sorted(set(defaults) - set(spec.types)):
+        problems.append(f"{where}: attributes.{name}: has no type; declare it under types: (e.g. {name}: {{type: int}})")
+    return problems

@@ -17,6 +17,7 @@ from stackkit.config.errors import format_validation_error
 from stackkit.config.inputs import control_characters
 from stackkit.config.layerspec import LayerSpec, load_layer_specs
 from stackkit.config.models import StackConfig
+from stackkit.config.secret_paths import misplaced_secure, plaintext_message
 from stackkit.errors import ConfigError
 from stackkit.paths import LAYERS_DIR
 
@@ -38,10 +39,13 @@ class Loaded:
 
 
 def load(raw: Mapping[str, Any], secret_keys: Iterable[str] = (), source: str = "",
-         layers_dir: Path = LAYERS_DIR) -> Loaded:
-    """Validate `raw` ({'aws:region': ..., 'stackkit:stack': {...} or its JSON text, ...})."""
+         layers_dir: Path = LAYERS_DIR, secure_paths: Iterable[str] | None = None) -> Loaded:
+    """Validate `raw` ({'aws:region': ..., 'stackkit:stack': {...} or its JSON text, ...}). `secure_paths`: the exact
+    path of every secure value of the stack file ('stackkit:apps.site.secret_environment.X'); without them (a program
+    whose stack file is not at hand), a secret field counts as encrypted when its top-level key is secret."""
     secret_keys = set(secret_keys)
-    problems: list[str] = []
+    secure = None if secure_paths is None else set(secure_paths)
+    problems: list[str] = [] if secure is None else misplaced_secure(secure)
     data: dict[str, Any] = {}
     for key, value in raw.items():
         ns, _, name = key.partition(":")
@@ -81,7 +85,7 @@ def load(raw: Mapping[str, Any], secret_keys: Iterable[str] = (), source: str = 
 
     problems.extend(run_checks(cfg, specs))
     problems.extend(run_aws_checks(cfg, specs))
-    problems.extend(_plaintext_secrets(cfg, secret_keys))
+    problems.extend(_plaintext_secrets(cfg, secret_keys, secure))
     if problems:
         raise ConfigError(problems, source)
     used = {la: specs[la] for la in sorted(cfg.layers)}
@@ -104,12 +108,12 @@ def secret_fields(value: Any, path: str = "") -> Iterator[tuple[str, SecretStr]]
             yield from secret_fields(v, f"{path}[{i}]")
 
 
-def _plaintext_secrets(cfg: StackConfig, secret_keys: set[str]) -> Iterator[str]:
+def _plaintext_secrets(cfg: StackConfig, secret_keys: set[str], secure: set[str] | None) -> Iterator[str]:
     for key in KEYS:
         for path, _ in secret_fields(getattr(cfg, key), key):
-            if f"{NAMESPACE}:{key}" not in secret_keys:
-                yield (f"{path}: is plaintext in the stack file; store it encrypted: "
-                       f"pulumi config set --secret --path '{NAMESPACE}:{path}' <value>")
+            encrypted = f"{NAMESPACE}:{key}" in secret_keys if secure is None else f"{NAMESPACE}:{path}" in secure
+            if not encrypted:
+                yield plaintext_message(path)
 
 
 def from_pulumi() -> Loaded:
@@ -120,4 +124,6 @@ def from_pulumi() -> Loaded:
     merged = {**rc.get_config_env(), **rc.CONFIG.get()}
     raw = {k: v for k, v in merged.items() if k.startswith(f"{NAMESPACE}:") or k == "aws:region"}
     secret = {k for k in raw if rc.is_config_secret(k)}
+    # the engine only says which top-level keys hold a secure value: the exact paths were checked where the stack
+    # file is read (stackkit.config.stackfile), by the CLI and the local cloud
     return load(raw, secret, source=f"Pulumi.{pulumi.get_stack()}.yaml")

@@ -32,11 +32,12 @@ from stackkit.config.inputs import (
     mount_point_problem,
     normalise_pem,
     source_url_problem,
+    without_userinfo,
 )
 from stackkit.config.layerspec import VolumeType
 from stackkit.config.load_based import LoadBased
 from stackkit.config.schedule import Schedule
-from stackkit.config.users import UserSettings
+from stackkit.config.users import USER_NAME, UserSettings, public_key_problem
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
 Nonce = int | str
@@ -95,7 +96,7 @@ RETIRE_LABEL = re.compile(r"^(instances\.[a-z][a-z0-9-]{0,39}\.(volumes\.[a-z][a
 
 
 def _retire_label(label: str) -> str:
-    if not RETIRE_LABEL.match(label):
+    if not RETIRE_LABEL.fullmatch(label):
         raise ValueError(f"{label[:60]!r} names no data holder: write instances.<name>.volumes.<volume>, "
                          "instances.<name>.elastic_ip or resources.<volumes|elastic_ips|databases>.<name>")
     return label
@@ -117,19 +118,34 @@ class Notifications(_Strict):
     @field_validator("topic_arn")
     @classmethod
     def _arn(cls, v: str) -> str:
-        if not SNS_TOPIC_ARN.match(v):
+        if not SNS_TOPIC_ARN.fullmatch(v):
             raise ValueError(f"{v[:80]!r} is not an SNS topic ARN (arn:aws:sns:<region>:<account id>:<topic name>, "
                              "e.g. arn:aws:sns:eu-west-1:123456789012:ops-alerts)")
         return v
 
 
-SshPublicKey = Annotated[str, Field(pattern=r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$")]
+def _public_key(v: str) -> str:
+    problem = public_key_problem(v)
+    if problem:
+        raise ValueError(problem)
+    return v
+
+
+# one OpenSSH public key line whose key data parses as its type (stackkit.config.users.public_key_problem)
+SshPublicKey = Annotated[str, AfterValidator(_public_key)]
+
+
+def _user_name(v: str) -> str:
+    if not USER_NAME.fullmatch(v):
+        raise ValueError(f"{v[:40]!r} is not a Linux user name: a lowercase letter or _, then lowercase letters, digits, "
+                         "_ or -, at most 32 characters (Debian's useradd NAME_REGEX), e.g. admin")
+    return v
 
 
 class StackSettings(_Strict):
     name: Name
     os: Literal["debian-12", "ubuntu-24.04"] = "debian-12"
-    ssh_user: str | None = None
+    ssh_user: Annotated[str, AfterValidator(_user_name)] | None = None
     ssh_public_key: SshPublicKey
     ssh_private_key: SecretStr
     # more public keys of the deploy user, authorized on every instance besides ssh_public_key's (the users step
@@ -179,7 +195,7 @@ class LoadBalancer(_Strict):
             raise ValueError(f"{v[:60]!r}: an ALB health check path starts with / and has at most "
                              f"{aws_rules.HEALTH_CHECK_PATH_MAX} characters (ELB CreateTargetGroup HealthCheckPath), "
                              "e.g. /stackkit-health")
-        if not aws_rules.HEALTH_CHECK_PATH.match(v):
+        if not aws_rules.HEALTH_CHECK_PATH.fullmatch(v):
             raise ValueError(f"{v!r}: a health check path is a URL path: letters, digits and -._~!$&'()*+,;=:@%/? "
                              "(percent-encode anything else)")
         return v
@@ -269,13 +285,17 @@ class Source(_Strict):
     type: Literal["git", "archive"] = "git"
     url: str = Field(min_length=1)
     revision: str | None = None
+    # HTTPS credentials of a private git repository: never in the URL (it lands in outputs, logs and process lists);
+    # the deploy hands them to git through a credential helper file (0600), the password a secure value
+    username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._~@+-]{1,256}$")
+    password: SecretStr | None = None
 
     @field_validator("url")
     @classmethod
     def _url(cls, v: str, info: ValidationInfo) -> str:
         problem = source_url_problem(info.data.get("type", "git"), v)
         if problem:
-            raise ValueError(f"{v!r} {problem}")
+            raise ValueError(f"{without_userinfo(v)!r} {problem}")
         return v
 
     @field_validator("revision")
@@ -288,6 +308,12 @@ class Source(_Strict):
 
     @model_validator(mode="after")
     def _rev(self) -> Source:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("source.username and source.password go together (HTTPS credentials of a private git "
+                             "repository): set both, or neither")
+        if self.password is not None and (self.type != "git" or not self.url.startswith("https://")):
+            raise ValueError("source.username and source.password are HTTPS credentials of a git source: use an "
+                             "https:// git URL, or an SSH URL with the deploy key instead")
         if self.type == "git" and not self.revision:
             raise ValueError("a git source needs a revision (a tag, branch or commit), e.g. revision: v1.2.0")
         if self.type == "archive" and self.revision:
@@ -348,7 +374,7 @@ class AppSettings(_Strict):
     @classmethod
     def _env_names(cls, v: dict[str, Any]) -> dict[str, Any]:
         for k in v:
-            if not ENV_NAME.match(k):
+            if not ENV_NAME.fullmatch(k):
                 raise ValueError(f"'{k}' is not a valid environment variable name (letters, digits, _)")
         return v
 
@@ -387,7 +413,7 @@ class ElasticIpResource(_Strict):
 
 class DatabaseResource(_Strict):
     engine: Literal["postgres", "mysql", "mariadb"] = "postgres"
-    engine_version: str = "16"
+    engine_version: str = Field(default="", validate_default=True)    # "": the engine's default (aws_rules)
     instance_class: str = Field(default="db.t4g.small", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
     allocated_storage_gb: int = Field(default=20, ge=20, le=65536)
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
@@ -407,7 +433,7 @@ class DatabaseResource(_Strict):
     def _pw(cls, v: SecretStr) -> SecretStr:
         if len(v.get_secret_value()) < 8:
             raise ValueError("must be at least 8 characters (RDS refuses shorter master passwords)")
-        if not aws_rules.RDS_PASSWORD.match(v.get_secret_value()):
+        if not aws_rules.RDS_PASSWORD.fullmatch(v.get_secret_value()):
             raise ValueError("must be 8 to 128 printable ASCII characters without '/', '\"', '@' or space (RDS "
                              "CreateDBInstance MasterUserPassword); the value itself is not shown")
         return v
@@ -416,6 +442,8 @@ class DatabaseResource(_Strict):
     @classmethod
     def _version(cls, v: str, info: ValidationInfo) -> str:
         engine = info.data.get("engine")
+        if engine is not None and v == "":
+            v = aws_rules.RDS_DEFAULT_VERSION[engine]
         if engine is not None and aws_rules.rds_major(engine, v) is None:
             offered = ", ".join(aws_rules.RDS_ENGINE_VERSIONS[engine])
             raise ValueError(f"{v!r} is not a {engine} version RDS offers (major versions {offered}, or one of their "

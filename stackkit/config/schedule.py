@@ -19,8 +19,9 @@ import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from importlib.resources import files
 from typing import Annotated
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, WithJsonSchema, field_validator, model_validator
 
@@ -36,7 +37,7 @@ HOURS_HINT = 'a range of whole hours "HH-HH" such as "08-18" (00-24 for the whol
 def _parse_range(text: object) -> range:
     if not isinstance(text, str):
         raise ValueError(f"{str(text)[:40]!r} is not {HOURS_HINT}")
-    m = RANGE.match(text)
+    m = RANGE.fullmatch(text)
     if not m:
         raise ValueError(f"{text[:40]!r} is not {HOURS_HINT}")
     start, end = int(m.group(1)), int(m.group(2))
@@ -83,9 +84,10 @@ class Schedule(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, v: str) -> str:
-        if v not in _zones():
+        if v not in zones():
             raise ValueError(f"{v[:60]!r} is not an IANA time zone name (e.g. Europe/Amsterdam, America/New_York, "
-                             "UTC), as EventBridge Scheduler takes it")
+                             "UTC), as EventBridge Scheduler takes it (the pinned tzdata's zones; not localtime or "
+                             "Factory)")
         return v
 
     @field_validator(*DAYS)
@@ -118,8 +120,13 @@ class Schedule(BaseModel):
 
     def is_on(self, when: datetime) -> bool:
         """Should the instance be running at `when` (an aware datetime, any zone)?"""
-        local = when.astimezone(ZoneInfo(self.timezone))
+        local = when.astimezone(zone(self.timezone))
         return local.weekday() * 24 + local.hour in self.hours()
+
+    def description(self, instance: str, action: str) -> str:
+        """The text of each of the instance's schedules (EventBridge Scheduler Description, at most 512 characters)."""
+        days = ", ".join(f"{d} {','.join(getattr(self, d))}" for d in DAYS if getattr(self, d))
+        return f"stackkit: {action} {instance} ({self.timezone}: {days})"
 
     def transitions(self) -> list[Transition]:
         """Where the week switches: a start at each off->on hour, a stop at each on->off hour, grouped by
@@ -150,7 +157,27 @@ class Transition:
         return f"{self.action}-{self.hour:02d}"
 
 
+# Time zones as EventBridge Scheduler takes them (ScheduleExpressionTimezone: "the timezone in which the scheduling
+# expression is evaluated", an IANA name), from the IANA database of the pinned tzdata package (requirements.txt),
+# never the host's files: its `zones` list, without the names that are no place ("Factory") or a host's setting
+# ("localtime", "posixrules"); UTC is in it.
+NOT_PLACES = frozenset({"Factory", "localtime", "posixrules"})
+
+
 @functools.cache
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones()) | {"UTC"}
+def zones() -> frozenset[str]:
+    listed = (files("tzdata") / "zones").read_text(encoding="utf-8").split()
+    return frozenset(listed) - NOT_PLACES
+
+
+@functools.cache
+def zone(name: str) -> ZoneInfo:
+    """The zone from the pinned tzdata package (zoneinfo would read the host's /usr/share/zoneinfo first)."""
+    with (files("tzdata.zoneinfo").joinpath(*name.split("/"))).open("rb") as f:
+        return ZoneInfo.from_file(f, key=name)
+
+
+# EventBridge Scheduler CreateSchedule Description: "Length Constraints: Maximum length of 512." (EventBridge
+# Scheduler API Reference)
+SCHEDULE_DESCRIPTION_MAX = 512
 

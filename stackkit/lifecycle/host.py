@@ -17,6 +17,7 @@ unchanged), as JSON (what the console shows of a command's last run, from its re
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -77,8 +78,11 @@ def _checked(payload: dict[str, Any], folder: Path, parts: tuple[str, str, str])
         _die(f"the script rendered here ({expected(parts)}) is not the one the plan rendered ({payload['expect']}): "
              "a file differs from the plan's; run the update again")
     path = folder / "script.sh"
-    path.write_text("".join(parts))
-    path.chmod(0o700)
+    path.unlink(missing_ok=True)
+    # 0700 from the first byte: the script may hold an app's secrets (its environment, a repository's credentials)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o700)
+    with os.fdopen(fd, "w") as f:
+        f.write("".join(parts))
     return path
 
 

@@ -61,7 +61,7 @@ def _config_finalize(value: Any) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     text = _text(value)
-    if not CONFIG_TOKEN.match(text):
+    if not CONFIG_TOKEN.fullmatch(text):
         raise jinja2.UndefinedError(
             f"the value {text[:60]!r} is not a plain token and reached a config file unescaped: validate it at load "
             "or render it through the filter made for this file's format "

@@ -65,7 +65,7 @@ def _tags(type_: str, props: dict[str, Any]) -> Iterator[Failure]:
 def _sg_text(path: str, v: Any) -> Iterator[Failure]:
     if not _known(v):
         return
-    if len(v) > 255 or not SG_TEXT.match(v):
+    if len(v) > 255 or not SG_TEXT.fullmatch(v):
         yield path, (f"{v!r}: EC2 allows only a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{{}}!$* in security group "
                      "descriptions, up to 255 characters")
 
@@ -94,7 +94,7 @@ def _vpc(p: dict[str, Any]) -> Iterator[Failure]:
 
 def _lb_name(p: dict[str, Any], what: str) -> Iterator[Failure]:
     name = _g(p, "name")
-    if _known(name) and (not LB_NAME.match(name) or name.startswith("internal-")):
+    if _known(name) and (not LB_NAME.fullmatch(name) or name.startswith("internal-")):
         yield "name", (f"{name!r}: a {what} name has at most 32 letters, digits or hyphens, not at either end"
                        f"{' and does not begin with internal-' if what == 'load balancer' else ''}")
 
@@ -132,11 +132,11 @@ def _volume(p: dict[str, Any]) -> Iterator[Failure]:
 
 def _rds(p: dict[str, Any]) -> Iterator[Failure]:
     pw = _g(p, "password")
-    if _known(pw) and not RDS_PASSWORD.match(pw):
+    if _known(pw) and not RDS_PASSWORD.fullmatch(pw):
         yield "password", ("the master password is 8 to 128 printable ASCII characters without space, '/', '\"' or '@' "
                            "(RDS CreateDBInstance); the value itself is not shown")
     ident = _g(p, "identifier")
-    if _known(ident) and not RDS_IDENTIFIER.match(ident):
+    if _known(ident) and not RDS_IDENTIFIER.fullmatch(ident):
         yield "identifier", (f"{ident!r}: 1 to 63 lower-case letters, digits or hyphens, starting with a letter, without '--' "
                              "and not ending with '-' (RDS CreateDBInstance)")
 
@@ -175,10 +175,10 @@ def _metric_alarm(p: dict[str, Any]) -> Iterator[Failure]:
         for i, arn in enumerate(actions):
             if not _known(arn):
                 continue
-            if ":automate:" in arn and not EC2_ACTION.match(arn):
+            if ":automate:" in arn and not EC2_ACTION.fullmatch(arn):
                 yield f"{key}[{i}]", (f"{arn!r}: an EC2 action is arn:aws:automate:<region>:ec2:stop, terminate, "
                                       "reboot or recover (CloudWatch PutMetricAlarm)")
-            elif ":automate:" not in arn and not ARN.match(arn):
+            elif ":automate:" not in arn and not ARN.fullmatch(arn):
                 yield f"{key}[{i}]", f"{arn!r} is not an ARN (CloudWatch PutMetricAlarm)"
 
 
@@ -209,7 +209,7 @@ SCHEDULER_CRON = re.compile(r"^cron\((\S+ ){5}\S+\)$")
 
 def _scheduler_name(p: dict[str, Any], key: str) -> Iterator[Failure]:
     v = _g(p, key)
-    if _known(v) and v is not None and not SCHEDULER_NAME.match(v):
+    if _known(v) and v is not None and not SCHEDULER_NAME.fullmatch(v):
         yield key, f"{v!r}: 1 to 64 letters, digits, '-', '_' or '.' (EventBridge Scheduler CreateSchedule)"
 
 
@@ -219,7 +219,7 @@ def _schedule(p: dict[str, Any]) -> Iterator[Failure]:
     expr, tz = _g(p, "scheduleExpression"), _g(p, "scheduleExpressionTimezone")
     if _known(expr) and expr.startswith("cron("):
         fields = expr[5:-1].split()
-        if not SCHEDULER_CRON.match(expr) or "?" not in (fields[2], fields[4]):
+        if not SCHEDULER_CRON.fullmatch(expr) or "?" not in (fields[2], fields[4]):
             yield "scheduleExpression", (f"{expr!r}: cron(minutes hours day-of-month month day-of-week year) with a ? "
                                          "in day-of-month or day-of-week (EventBridge Scheduler)")
     if _known(tz) and tz is not None and not 1 <= len(tz) <= 50:
@@ -247,7 +247,7 @@ LAMBDA_NAME = re.compile(r"^[a-zA-Z0-9\-_]{1,64}$")
 
 def _function(p: dict[str, Any]) -> Iterator[Failure]:
     name = _g(p, "name")
-    if _known(name) and name is not None and not LAMBDA_NAME.match(name):
+    if _known(name) and name is not None and not LAMBDA_NAME.fullmatch(name):
         yield "name", f"{name!r}: 1 to 64 letters, digits, '-' or '_' (Lambda CreateFunction FunctionName)"
     for key, low, high in (("timeout", 1, 900), ("memorySize", 128, 10240)):
         v = _g(p, key)
@@ -272,7 +272,7 @@ RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
 
 def _log_group(p: dict[str, Any]) -> Iterator[Failure]:
     name, days = _g(p, "name"), _g(p, "retentionInDays")
-    if _known(name) and name is not None and not LOG_GROUP.match(name):
+    if _known(name) and name is not None and not LOG_GROUP.fullmatch(name):
         yield "name", f"{name!r}: 1 to 512 of letters, digits and . - _ / # (CloudWatch Logs CreateLogGroup)"
     if _known(days) and days is not None and int(days) not in RETENTION_DAYS:
         yield "retentionInDays", f"{days}: one of {', '.join(map(str, RETENTION_DAYS))} (CloudWatch Logs PutRetentionPolicy)"
