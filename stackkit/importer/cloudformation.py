@@ -114,8 +114,11 @@ def _snapshot(doc: dict[str, Any], source: str, region: str, parameters: Mapping
         snap.elastic_ips.append({"Ip": eip.get("Ip"), "Name": eip.get("Name"), "Domain": "vpc", "Region": region})
     for db in stack.get("RdsDbInstances") or []:
         arn = str(db.get("RdsDbInstanceArn", ""))
-        res = kept.get(arn.split(".", 1)[0])
         ident = arn.rsplit(":", 1)[-1]
+        # the template's DB instance: by Fn::GetAtt (<logical id>.Arn...) or by its DBInstanceIdentifier
+        res = kept.get(arn.split(".", 1)[0]) or next(
+            (r for r in kept.values() if r[0] == "AWS::RDS::DBInstance" and r[1].get("DBInstanceIdentifier") == ident),
+            None)
         rec = {"RdsDbInstanceArn": arn, "DbInstanceIdentifier": ident, "DbUser": db.get("DbUser"),
                "DbPassword": db.get("DbPassword"), "Region": region}
         if res and res[0] == "AWS::RDS::DBInstance":

@@ -25,6 +25,10 @@ UNRESOLVABLE = {"Fn::ImportValue": "another stack's export", "Fn::Cidr": "an add
 ACCOUNT_ID = "123456789012"
 
 
+class AttributeRef(str):
+    """Fn::GetAtt of a resource of the template: known only once CloudFormation made it ("<logical id>.<attribute>")."""
+
+
 class TemplateProblem(Exception):
     def __init__(self, place: str, message: str) -> None:
         super().__init__(f"{place}: {message}")
@@ -131,7 +135,7 @@ class Resolver:
             if res not in self.resources:
                 raise TemplateProblem(place, f"Fn::GetAtt {res}.{attr}: no resource {res} in the template (a dangling "
                                       "reference)")
-            return f"{res}.{attr}"
+            return AttributeRef(f"{res}.{attr}")
         if key == "Fn::Join":
             args = self._list(arg, 2, place, "[delimiter, [values...]]")
             delimiter, items = args[0], self.resolve(args[1], place)

@@ -16,6 +16,7 @@ from stackkit.config.inputs import domain_problem
 from stackkit.config.models import ENV_NAME
 from stackkit.errors import OpsWorksImportError
 from stackkit.importer import recipes as rc
+from stackkit.importer.intrinsics import AttributeRef
 from stackkit.importer.snapshot import FILTERED, Record, Secret, Snapshot
 
 PLACEHOLDER_KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA "
@@ -55,6 +56,7 @@ class Project:
     reported: list[tuple[str, str]] = field(default_factory=list)    # (OpsWorks field and value, why not mapped)
     check: list[str] = field(default_factory=list)                   # what to check before `pulumi up`
     adopted: list[tuple[str, str]] = field(default_factory=list)     # (config path, id)
+    files: dict[str, str] = field(default_factory=dict)              # more files of the project (certificates)
     os_note: str = ""
 
 
@@ -243,7 +245,9 @@ class _Mapper:
                 self.note(f"ELB {elb.get('ElasticLoadBalancerName')} (Classic) attached to layer {name}",
                           "becomes the layer's Application Load Balancer (a new one: its DNS name changes; move "
                           "your DNS records)")
-            shutdown = (la.get("LifecycleEventConfiguration") or {}).get("Shutdown") or {}
+            events = la.get("LifecycleEventConfiguration") or {}
+            # the API's Shutdown, CloudFormation's ShutdownEventConfiguration
+            shutdown = events.get("Shutdown") or events.get("ShutdownEventConfiguration") or {}
             if shutdown:
                 self.note(f"{place}.LifecycleEventConfiguration.Shutdown = {_short(shutdown)}",
                           "stackkit drains for the load balancer's deregistration_delay (layers.<l>.load_balancer)")
@@ -530,6 +534,11 @@ class _Mapper:
                               "stackkit: left out")
                     continue
                 value = e.get("Value")
+                if isinstance(value, AttributeRef):
+                    self.p.check.append(f"stackkit:apps.{name}.environment.{key}: OpsWorks set it from "
+                                        f"Fn::GetAtt {value}, known only once CloudFormation made it: write its "
+                                        "value (a database's address is node.json's deploy[app][database][host])")
+                    value = ""
                 if _bool(e.get("Secure")) or isinstance(value, Secret) or value == FILTERED:
                     secret_env[key] = self.secret(f"stackkit:apps.{name}.secret_environment.{key}",
                                                   f"app {app.get('Name')} environment {key} (Secure)")
@@ -582,12 +591,20 @@ class _Mapper:
             self.p.check.append(f"stackkit:apps.{name}.ssl: OpsWorks served TLS but the input has no certificate: "
                                 "add ssl (certificate, key as a secret, chain) by hand")
             return None
-        out: dict[str, Any] = {"certificate": cert}
-        out["key"] = self.secret(f"stackkit:apps.{name}.ssl.key", f"app {app.get('Name')} SSL private key")
+        # written beside the stack file, set with the key by hand: a stack file cannot hold the key's placeholder
+        # (the offline plan checks that a key is PEM, and a placeholder is not)
+        self.p.files[f"ssl/{name}.crt"] = cert
+        lines = [f"pulumi config set --path 'stackkit:apps.{name}.ssl.certificate' -s {self.o.stack} < ssl/{name}.crt",
+                 f"pulumi config set --secret --path 'stackkit:apps.{name}.ssl.key' -s {self.o.stack} < <your key>.pem"]
         chain = cfg.get("Chain")
         if isinstance(chain, str) and "BEGIN CERTIFICATE" in chain:
-            out["chain"] = chain
-        return out
+            self.p.files[f"ssl/{name}.chain.crt"] = chain
+            lines.append(f"pulumi config set --path 'stackkit:apps.{name}.ssl.chain' -s {self.o.stack} "
+                         f"< ssl/{name}.chain.crt")
+        self.p.check.append(f"stackkit:apps.{name}.ssl: OpsWorks served TLS with the certificate saved in "
+                            f"ssl/{name}.crt; the private key is not in the input (SslConfiguration.PrivateKey): set "
+                            "both: " + "; ".join(f"`{c}`" for c in lines))
+        return None
 
     def unused_databases(self, resources: dict[str, Any], apps: dict[str, Any]) -> None:
         used = {a.get("data_source") for a in apps.values()}

@@ -50,7 +50,7 @@ def files(project: Project, stack: str, source: str, report: str, out_dir: Path)
     main = os.path.relpath(ROOT, out_dir.resolve())
     out = {f"Pulumi.{stack}.yaml": stack_file(project, stack, source),
            "Pulumi.yaml": PULUMI_YAML.format(source=source.replace("\n", " "), venv=f"{main}/.venv", main=main),
-           "IMPORT.md": report}
+           "IMPORT.md": report, **project.files}
     for name, layer in sorted(project.layers.items()):
         out[f"layers/{name}/layer.yaml"] = (f"# {name}: imported from the OpsWorks layer {layer.opsworks_name!r}\n"
                                             + dump(layer.spec))

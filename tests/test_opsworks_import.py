@@ -1,0 +1,148 @@
+"""`import opsworks` (stackkit.importer): inputs, mapping, report and bad input, as data under tests/opsworks_import/.
+
+Golden projects: tests/opsworks_import/expected/<case>/ (regenerate with STACKKIT_UPDATE_GOLDEN=1 after an intended
+change). Each case's input is one the table names: our own templates (templates/, every mapping and intrinsic) and
+AWS's documentation samples (aws_docs/, SOURCES.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stackkit.cli import main
+from stackkit.config.stackfile import read_stack_file
+from stackkit.importer.intrinsics import NO_VALUE, Resolver
+from stackkit.paths import ROOT
+
+DATA = Path(__file__).parent / "opsworks_import"
+EXPECTED = DATA / "expected"
+CASES: dict[str, list[str]] = {
+    "full-yaml": ["--cloudformation", "templates/full.yaml", "--region", "eu-west-1"],
+    "full-json": ["--cloudformation", "templates/full.json", "--region", "eu-west-1"],
+    "aws-php-yaml": ["--cloudformation", "aws_docs/php-app-stack.yaml"],
+    "aws-php-json": ["--cloudformation", "aws_docs/php-app-stack.json"],
+    "aws-describe": ["--describe", "aws_docs/describe"],
+    "aws-describe-adopt": ["--describe", "aws_docs/describe", "--adopt"],
+}
+# the same stack, two inputs: the same stack file
+SAME = [("full-yaml", "full-json"), ("aws-php-yaml", "aws-php-json")]
+
+
+def run_import(case: str, out: Path) -> None:
+    args = CASES[case]
+    args = [str(DATA / a) if a.endswith((".yaml", ".json")) or a.startswith("aws_docs/") else a for a in args]
+    assert main(["import", "opsworks", *args, "--stack", "test", "--out", str(out)]) == 0
+
+
+def project(out: Path) -> dict[str, str]:
+    text = {str(p.relative_to(out)): p.read_text() for p in sorted(out.rglob("*")) if p.is_file()}
+    text.pop("Pulumi.yaml")         # names the checkout's path
+    return {k: v.replace(str(DATA), "tests/opsworks_import") for k, v in text.items()}
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = {}
+    for case in CASES:
+        out[case] = tmp_path_factory.mktemp("import") / case
+        run_import(case, out[case])
+    return out
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_imported_project_matches_golden(imported: dict[str, Path], case: str) -> None:
+    now = project(imported[case])
+    golden = EXPECTED / case
+    if os.environ.get("STACKKIT_UPDATE_GOLDEN"):
+        for rel, text in now.items():
+            (golden / rel).parent.mkdir(parents=True, exist_ok=True)
+            (golden / rel).write_text(text)
+    on_disk = {str(p.relative_to(golden)): p.read_text() for p in sorted(golden.rglob("*")) if p.is_file()}
+    assert sorted(now) == sorted(on_disk), "a file appeared or vanished: STACKKIT_UPDATE_GOLDEN=1 if intended"
+    for rel, text in now.items():
+        assert text == on_disk[rel], f"{case}/{rel} differs from its golden file"
+
+
+@pytest.mark.parametrize(("a", "b"), SAME)
+def test_one_stack_two_inputs_one_stack_file(imported: dict[str, Path], a: str, b: str) -> None:
+    read = lambda case: (imported[case] / "Pulumi.test.yaml").read_text().split("\n", 1)[1]  # noqa: E731
+    assert read(a) == read(b)
+
+
+def test_no_echo_values_and_secure_values_never_reach_the_project(imported: dict[str, Path]) -> None:
+    text = "".join(project(imported["full-yaml"]).values())
+    for value in ("never-written", "plain-but-secure", "never-written-either", "deploy-key-text"):
+        assert value not in text
+    stack = (imported["full-yaml"] / "Pulumi.test.yaml").read_text()
+    for path in ("API_TOKEN", "SESSION_SECRET", "password", "ssh_private_key"):
+        assert f"{path}:\n" in stack
+    assert stack.count("secure: v1:placeholder") == 4
+
+
+def test_each_event_with_a_recipe_to_port_stops_with_its_name(imported: dict[str, Path]) -> None:
+    layer = imported["full-yaml"] / "layers" / "web-servers"
+    for event in ("setup", "configure", "deploy", "undeploy", "shutdown"):
+        script = (layer / f"{event}.sh.j2").read_text()
+        assert f"sk_die 'layer web-servers: {event}: not ported from OpsWorks yet: shop::{event};" in script
+    data = (imported["full-yaml"] / "layers" / "data" / "setup.sh.j2").read_text()
+    assert "sk_die" not in data and "opsworks_initial_setup" in data
+
+
+@pytest.mark.parametrize("case", ["full-yaml", "aws-php-yaml", "aws-describe-adopt"])
+def test_imported_project_plans_with_its_own_layers(imported: dict[str, Path], case: str) -> None:
+    stack_file = imported[case] / "Pulumi.test.yaml"
+    r = subprocess.run([sys.executable, "-m", "stackkit", "plan", "--config", str(stack_file), "--json"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    types = [res["type"] for res in json.loads(r.stdout)["resources"]]
+    assert types.count("aws:ec2/instance:Instance") == len(read_stack_file(stack_file).config["stackkit:instances"])
+
+
+def test_adopt_writes_the_running_resources_ids(imported: dict[str, Path]) -> None:
+    stack = (imported["aws-describe-adopt"] / "Pulumi.test.yaml").read_text()
+    for ident in ("i-5cd23551", "i-8d2dca80", "vol-295c1638"):
+        assert f"import_id: {ident}\n" in stack
+    assert "import_id" not in (imported["aws-describe"] / "Pulumi.test.yaml").read_text()
+
+
+BAD = json.loads((DATA / "bad" / "cases.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_input_exact_message_and_nothing_written(name: str, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    source = DATA / "bad" / name
+    out = tmp_path / "out"
+    flag = "--describe" if source.is_dir() else "--cloudformation"
+    assert main(["import", "opsworks", flag, str(source), "--stack", "test", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[1].strip() == BAD[name].replace("{input}", str(source))
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_non_empty_out_folder_is_left_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    assert main(["import", "opsworks", "--cloudformation", str(DATA / "templates" / "full.yaml"), "--stack", "t",
+                 "--out", str(tmp_path)]) == 1
+    assert "exists and is not empty" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+INTRINSICS = json.loads((DATA / "intrinsics.json").read_text())
+
+
+@pytest.mark.parametrize(("expression", "expected"), INTRINSICS["cases"], ids=[json.dumps(c[0])[:60]
+                                                                               for c in INTRINSICS["cases"]])
+def test_intrinsic(expression: Any, expected: Any) -> None:
+    r = Resolver(INTRINSICS["template"], INTRINSICS["region"], INTRINSICS["stack_name"], INTRINSICS["parameters"])
+    got = r.resolve(expression, "Test")
+    got = None if got is NO_VALUE else got
+    assert (str(got) if not isinstance(got, (list, dict, bool, int, type(None))) else got) == expected
