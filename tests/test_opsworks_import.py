@@ -146,3 +146,69 @@ def test_intrinsic(expression: Any, expected: Any) -> None:
     got = r.resolve(expression, "Test")
     got = None if got is NO_VALUE else got
     assert (str(got) if not isinstance(got, (list, dict, bool, int, type(None))) else got) == expected
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Credentials that sign loopback requests only; no user config, no instance metadata."""
+    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_CONFIG_FILE": str(tmp_path /
+                 "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"), "AWS_EC2_METADATA_DISABLED": "true"
+                 }.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+STACK_ID = "38ee91e2-abdc-4208-a107-0b7168b3cc7a"
+
+
+@pytest.mark.parametrize("adopt", [False, True])
+def test_live_api_gives_the_describe_stack_file(aws_env: None, imported: dict[str, Path], tmp_path: Path,
+                                                adopt: bool) -> None:
+    from tests.opsworks_import.loopback import serve
+
+    calls: list[str] = []
+    with serve(DATA / "aws_docs" / "describe", calls) as url:
+        out = tmp_path / "live"
+        assert main(["import", "opsworks", "--stack-id", STACK_ID, "--region", "us-east-1", "--endpoint-url", url,
+                     "--stack", "test", "--out", str(out), *(["--adopt"] if adopt else [])]) == 0
+    live = (out / "Pulumi.test.yaml").read_text().split("\n", 1)[1]
+    saved = (imported["aws-describe-adopt" if adopt else "aws-describe"] / "Pulumi.test.yaml").read_text()
+    assert live == saved.split("\n", 1)[1]
+    assert sorted(calls) == sorted(["DescribeStacks", "DescribeLayers", "DescribeInstances", "DescribeApps",
+                                    "DescribeElasticIps", "DescribeVolumes", "DescribeRdsDbInstances",
+                                    "DescribeTimeBasedAutoScaling", "DescribeLoadBasedAutoScaling",
+                                    "DescribeUserProfiles", "DescribePermissions", "DescribeElasticLoadBalancers",
+                                    "DescribeAddresses"])
+
+
+def test_adopting_an_elastic_ip_takes_its_allocation_id_from_ec2(aws_env: None, tmp_path: Path) -> None:
+    from tests.opsworks_import.loopback import serve
+
+    folder = tmp_path / "describe"
+    folder.mkdir()
+    for f in (DATA / "aws_docs" / "describe").iterdir():
+        (folder / f.name).write_text(f.read_text())
+    (folder / "ec2-describe-addresses.json").write_text(json.dumps(
+        {"Addresses": [{"PublicIp": "54.214.246.6", "AllocationId": "eipalloc-0abc123", "Domain": "vpc"}]}))
+    with serve(folder, []) as url:
+        live = tmp_path / "live"
+        assert main(["import", "opsworks", "--stack-id", STACK_ID, "--region", "us-east-1", "--endpoint-url", url,
+                     "--stack", "test", "--out", str(live), "--adopt"]) == 0
+    saved = tmp_path / "saved"
+    assert main(["import", "opsworks", "--describe", str(folder), "--stack", "test", "--out", str(saved),
+                 "--adopt"]) == 0
+    text = (live / "Pulumi.test.yaml").read_text()
+    assert "import_id: eipalloc-0abc123" in text
+    assert text.split("\n", 1)[1] == (saved / "Pulumi.test.yaml").read_text().split("\n", 1)[1]
+
+
+def test_live_api_errors_name_the_call(aws_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.opsworks_import.loopback import serve
+
+    with serve(tmp_path, []) as url:     # an empty folder: the server fails every call
+        assert main(["import", "opsworks", "--stack-id", STACK_ID, "--region", "us-east-1", "--endpoint-url", url,
+                     "--stack", "test", "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[1].strip() == (f"opsworks:{STACK_ID} (us-east-1): DescribeStacks: "
+                                           "ResourceNotFoundException: Unable to find the stack")
+    assert not (tmp_path / "out").exists()

@@ -36,7 +36,7 @@ def _snapshot(args: argparse.Namespace) -> Snapshot:
     if not args.region:
         raise OpsWorksImportError(["--stack-id needs --region (the stack's region, e.g. us-east-1)"])
     from stackkit.importer.live import from_api
-    return from_api(args.stack_id, args.region)
+    return from_api(args.stack_id, args.region, endpoint_url=args.endpoint_url)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,5 +76,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--admin-cidr", action="append", metavar="CIDR", help="an office/VPN range for SSH (repeat)")
     o.add_argument("--cookbooks", metavar="DIR", help="a checkout of the custom cookbooks: IMPORT.md lists the "
                                                       "node attributes each recipe to port reads")
+    o.add_argument("--endpoint-url", help="with --stack-id: the API endpoint to ask instead of AWS's")
     o.add_argument("--force", action="store_true", help="replace a non-empty --out")
     o.set_defaults(fn=run)
