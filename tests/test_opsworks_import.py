@@ -105,6 +105,32 @@ def test_imported_project_plans_with_its_own_layers(imported: dict[str, Path], c
     assert types.count("aws:ec2/instance:Instance") == len(read_stack_file(stack_file).config["stackkit:instances"])
 
 
+def test_adopted_resources_are_imported_protected_and_nothing_new_holds_data(imported: dict[str, Path]) -> None:
+    """The plan of an adopted stack: the instances, the registered volume and its attachment are imported (Pulumi's
+    import option) and protected, ignoring what OpsWorks launched them with; no volume or address is made anew."""
+    r = subprocess.run([sys.executable, "-m", "stackkit", "plan", "--config",
+                        str(imported["aws-describe-adopt"] / "Pulumi.test.yaml"), "--json"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = {(x["type"], x["name"]): x["options"] for x in json.loads(r.stdout)["resources"]}
+    imported_ids = {k: o["importId"] for k, o in res.items() if o.get("importId")}
+    assert imported_ids == {("aws:ec2/instance:Instance", "ip-192-0-2-0"): "i-5cd23551",
+                            ("aws:ec2/instance:Instance", "custom11"): "i-8d2dca80",
+                            ("aws:ebs/volume:Volume", "tomstack-sd-volume-clitest"): "vol-295c1638",
+                            ("aws:ec2/volumeAttachment:VolumeAttachment", "custom11-clitest"):
+                                "/dev/sdi:vol-295c1638:i-8d2dca80"}
+    for key in imported_ids:
+        if key[0] != "aws:ec2/volumeAttachment:VolumeAttachment":
+            assert res[key]["protect"] and {"tags", "tagsAll"} <= set(res[key]["ignoreChanges"])
+    assert {"ami", "subnetId", "userData", "vpcSecurityGroupIds"} <= set(
+        res[("aws:ec2/instance:Instance", "custom11")]["ignoreChanges"])
+    assert [k[1] for k in res if k[0] == "aws:ebs/volume:Volume"] == ["tomstack-sd-volume-clitest"]
+    # the registered address (no allocation id in OpsWorks' output) is the one Elastic IP besides the new VPC's NAT
+    # gateway's; none per instance
+    assert sorted(k[1] for k in res if k[0] == "aws:ec2/eip:Eip") == ["tomstack-sd-eip-eip-54-214-246-6",
+                                                                       "tomstack-sd-nat-0"]
+
+
 def test_adopt_writes_the_running_resources_ids(imported: dict[str, Path]) -> None:
     stack = (imported["aws-describe-adopt"] / "Pulumi.test.yaml").read_text()
     for ident in ("i-5cd23551", "i-8d2dca80", "vol-295c1638"):

@@ -367,6 +367,9 @@ class VolumeResource(_Strict):
     iops: int | None = None
     az: int | None = Field(default=None, ge=0)
     import_id: str | None = Field(default=None, pattern=r"^vol-[0-9a-f]+$")
+    # where an adopted volume is attached on its adopted instance (`import opsworks --adopt`: OpsWorks' Device): the
+    # attachment is imported at that device instead of attached anew
+    device: str | None = Field(default=None, pattern=r"^/dev/(sd|xvd)[b-z]$")
 
     @field_validator("mount_point")
     @classmethod

@@ -57,6 +57,7 @@ class Project:
     check: list[str] = field(default_factory=list)                   # what to check before `pulumi up`
     adopted: list[tuple[str, str]] = field(default_factory=list)     # (config path, id)
     files: dict[str, str] = field(default_factory=dict)              # more files of the project (certificates)
+    config_resources: dict[str, Any] = field(default_factory=dict)   # stackkit:resources while it is mapped
     os_note: str = ""
 
 
@@ -373,6 +374,13 @@ class _Mapper:
             if self.o.adopt and inst.get("Ec2InstanceId") and self.s.adoptable:
                 rec["import_id"] = inst["Ec2InstanceId"]
                 self.p.adopted.append((f"stackkit:instances.{name}.import_id", str(inst["Ec2InstanceId"])))
+                # its SSH host key is its own, not one stackkit derived: pin it by hand
+                rec["host_key"] = "unpinned"
+                self.p.check.append(
+                    f"stackkit:instances.{name}.host_key is unpinned (an adopted instance has its own host key): write "
+                    f"its public ed25519 host key there (`ssh-keyscan -t ed25519 {inst.get('PrivateIp') or '<ip>'}`, "
+                    "checked on its console); and authorize the stack's ssh_public_key for the instance's user "
+                    f"({inst.get('Os') or 'its OS'}) before the first up reaches it over SSH")
             for key in ("SubnetId", "RootDeviceType", "Architecture", "AmiId", "SshKeyName", "EbsOptimized",
                         "Tenancy", "InstallUpdatesOnBoot", "BlockDeviceMappings", "AgentVersion",
                         "VirtualizationType"):
@@ -426,6 +434,8 @@ class _Mapper:
                 rec["az"] = az
             if self.o.adopt and self.s.adoptable and v.get("Ec2VolumeId"):
                 rec["import_id"] = v["Ec2VolumeId"]
+                if re.match(r"^/dev/(sd|xvd)[b-z]$", str(v.get("Device") or "")):
+                    rec["device"] = v["Device"]
                 self.p.adopted.append((f"stackkit:resources.volumes.{name}.import_id", str(v["Ec2VolumeId"])))
             vols[name] = rec
         if vols:
@@ -634,7 +644,16 @@ class _Mapper:
             return
         auto = [n for n, la in zip(self.p.layers, self.s.layers, strict=True) if _bool(la.get("AutoAssignPublicIps"))]
         used = [n for n in (auto or list(self.p.layers)) if any(n in i["layers"] for i in instances.values())]
-        if used:
+        claimed = {i.get("elastic_ip") for i in instances.values()}
+        free = [e for e in (self.p.config_resources.get("elastic_ips") or {}) if e not in claimed]
+        if used and free:
+            # a registered address no instance holds: to the first instance of that layer, nothing new allocated
+            first = next(n for n, i in instances.items() if used[0] in i["layers"])
+            instances[first]["elastic_ip"] = free[0]
+            self.p.check.append(f"stackkit:instances.{first}.elastic_ip is {free[0]} (a registered address no "
+                                "instance held) so that one instance is public: stackkit reaches the private ones "
+                                "over SSH through it (OpsWorks gave instances public IPs); move it if you like")
+        elif used:
             layers[used[0]]["elastic_ips"] = True
             self.p.check.append(f"stackkit:layers.{used[0]}.elastic_ips is true so that one instance is public: "
                                 "stackkit reaches the private ones over SSH through it (OpsWorks gave instances "
@@ -745,6 +764,7 @@ def project(snap: Snapshot, opts: Options) -> Project:
         raise m.fail("Instances", "the stack has no instance: add one to the stack file after importing (stackkit "
                      "needs at least one)")
     resources = m.resources(instances)
+    m.p.config_resources = resources
     apps = m.apps(resources.get("databases", {}))
     m.unused_databases(resources, apps)
     m.reachable(layers, instances)
