@@ -18,8 +18,13 @@ import pytest
 
 from stackkit.cli import main
 from stackkit.config.stackfile import read_stack_file
+from stackkit.importer import report, write
+from stackkit.importer.describe import from_folder
 from stackkit.importer.intrinsics import NO_VALUE, Resolver
+from stackkit.importer.mapping import Options
+from stackkit.importer.mapping import project as map_project
 from stackkit.paths import ROOT
+from tests.opsworks_import.loopback import serve
 
 DATA = Path(__file__).parent / "opsworks_import"
 EXPECTED = DATA / "expected"
@@ -190,8 +195,6 @@ STACK_ID = "38ee91e2-abdc-4208-a107-0b7168b3cc7a"
 @pytest.mark.parametrize("adopt", [False, True])
 def test_live_api_gives_the_describe_stack_file(aws_env: None, imported: dict[str, Path], tmp_path: Path,
                                                 adopt: bool) -> None:
-    from tests.opsworks_import.loopback import serve
-
     calls: list[str] = []
     with serve(DATA / "aws_docs" / "describe", calls) as url:
         out = tmp_path / "live"
@@ -208,8 +211,6 @@ def test_live_api_gives_the_describe_stack_file(aws_env: None, imported: dict[st
 
 
 def test_adopting_an_elastic_ip_takes_its_allocation_id_from_ec2(aws_env: None, tmp_path: Path) -> None:
-    from tests.opsworks_import.loopback import serve
-
     folder = tmp_path / "describe"
     folder.mkdir()
     for f in (DATA / "aws_docs" / "describe").iterdir():
@@ -229,8 +230,6 @@ def test_adopting_an_elastic_ip_takes_its_allocation_id_from_ec2(aws_env: None, 
 
 
 def test_live_api_errors_name_the_call(aws_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from tests.opsworks_import.loopback import serve
-
     with serve(tmp_path, []) as url:     # an empty folder: the server fails every call
         assert main(["import", "opsworks", "--stack-id", STACK_ID, "--region", "us-east-1", "--endpoint-url", url,
                      "--stack", "test", "--out", str(tmp_path / "out")]) == 1
@@ -238,3 +237,33 @@ def test_live_api_errors_name_the_call(aws_env: None, tmp_path: Path, capsys: py
     assert err.splitlines()[1].strip() == (f"opsworks:{STACK_ID} (us-east-1): DescribeStacks: "
                                            "ResourceNotFoundException: Unable to find the stack")
     assert not (tmp_path / "out").exists()
+
+
+def test_cookbooks_scan_lists_the_node_attributes_each_recipe_reads(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["import", "opsworks", "--cloudformation", str(DATA / "templates" / "full.yaml"), "--stack", "test",
+                 "--out", str(out), "--cookbooks", str(DATA / "cookbooks")]) == 0
+    report = (out / "IMPORT.md").read_text()
+    assert ("- `shop::setup`: node.json provides `node[:deploy][:shop]`, `node[:opsworks][:layers]`, "
+            "`node[:opsworks][:stack]`; not provided (custom JSON → attributes, or port): "
+            "`node[:opsworks][:ruby_version]`, `node[:shop][:workers]`") in report
+    assert "- `shop::configure`: not found under" in report
+    assert "- `shop::deploy`: reads no node attribute" in report
+
+
+def test_adopting_a_database_an_app_uses_imports_it(tmp_path: Path) -> None:
+    snap = from_folder(DATA / "aws_docs" / "describe")
+    snap.apps[0]["DataSources"] = [{"Type": "RdsDbInstance", "Arn": snap.rds_db_instances[0]["RdsDbInstanceArn"],
+                                    "DatabaseName": "jsp"}]
+    proj = map_project(snap, Options(stack="test", adopt=True))
+    db = proj.config["stackkit:resources"]["databases"]["clitestdb"]
+    assert (db["import_id"], db["name"], db["username"]) == ("clitestdb", "jsp", "cliuser")
+    assert proj.config["stackkit:apps"]["simplejsp"]["data_source"] == "clitestdb"
+    out = tmp_path / "out"
+    write.write(out, write.files(proj, "test", snap.source, report.render(proj, snap.source, "test"), out))
+    r = subprocess.run([sys.executable, "-m", "stackkit", "plan", "--config", str(out / "Pulumi.test.yaml"), "--json"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    (rds,) = [x for x in json.loads(r.stdout)["resources"] if x["type"] == "aws:rds/instance:Instance"]
+    assert rds["options"]["importId"] == "clitestdb" and rds["options"]["protect"]
+    assert {"dbName", "username", "storageEncrypted", "dbSubnetGroupName"} <= set(rds["options"]["ignoreChanges"])

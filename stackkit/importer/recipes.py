@@ -117,17 +117,21 @@ NODE_PROVIDED = {
 }
 
 
-def node_reads(cookbooks: Path, recipe: str) -> list[tuple[str, bool]]:
-    """(node[a][b] read, does node.json provide it) for a recipe `cookbook::name` found under `cookbooks` (its
-    recipes/<name>.rb and the templates of the cookbook). Empty when the cookbook is not there."""
+def node_reads(cookbooks: Path, recipe: str) -> list[tuple[str, bool]] | None:
+    """(node[a][b] read, does node.json provide it) for a recipe `cookbook::name` under `cookbooks`: its
+    recipes/<name>.rb and the templates it renders. None when the recipe is not there."""
     cookbook, _, name = recipe.partition("::")
     folder = cookbooks / cookbook
-    files = [folder / "recipes" / f"{name or 'default'}.rb", *sorted((folder / "templates").rglob("*.erb"))]
+    path = folder / "recipes" / f"{name or 'default'}.rb"
+    if not path.is_file():
+        return None
+    text = path.read_text(errors="replace")
+    # the recipe and the templates it renders (`source "x.erb"`)
+    texts = [text] + [t.read_text(errors="replace") for src in re.findall(r"source\s+[\"']([^\"']+\.erb)[\"']", text)
+                      for t in sorted((folder / "templates").rglob(src))]
     found: dict[str, bool] = {}
-    for f in files:
-        if not f.is_file():
-            continue
-        for m in NODE_REF.finditer(f.read_text(errors="replace")):
+    for t in texts:
+        for m in NODE_REF.finditer(t):
             top, second = m.group(1), m.group(2)
             key = f"node[:{top}]" + (f"[:{second}]" if second else "")
             allowed = NODE_PROVIDED.get(top, set())

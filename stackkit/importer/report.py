@@ -51,8 +51,11 @@ def render(project: Project, source: str, stack: str, cookbooks: Path | None = N
         names = sorted({r.name for _, _, r in to_port if r.custom})
         for name in names:
             reads = rc.node_reads(cookbooks, name)
+            if reads is None:
+                out.append(f"- `{name}`: not found under {cookbooks} (recipes/<name>.rb of its cookbook)")
+                continue
             if not reads:
-                out.append(f"- `{name}`: not found under {cookbooks}, or it reads no node attribute")
+                out.append(f"- `{name}`: reads no node attribute")
                 continue
             provided = [k for k, ok in reads if ok]
             missing = [k for k, ok in reads if not ok]
