@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from stackkit.paths import ROOT
 from tests.opsworks_import.loopback import serve
 
 DATA = Path(__file__).parent / "opsworks_import"
+# the plans' layer trees (stackkit.paths.use_layers_of) go to a cache of the test run's own
+PLAN_ENV = {**os.environ, "XDG_CACHE_HOME": str(Path(tempfile.gettempdir()) / "stackkit-test-cache")}
 EXPECTED = DATA / "expected"
 CASES: dict[str, list[str]] = {
     "full-yaml": ["--cloudformation", "templates/full.yaml", "--region", "eu-west-1"],
@@ -104,7 +107,7 @@ def test_each_event_with_a_recipe_to_port_stops_with_its_name(imported: dict[str
 def test_imported_project_plans_with_its_own_layers(imported: dict[str, Path], case: str) -> None:
     stack_file = imported[case] / "Pulumi.test.yaml"
     r = subprocess.run([sys.executable, "-m", "stackkit", "plan", "--config", str(stack_file), "--json"],
-                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+                       capture_output=True, text=True, cwd=ROOT, timeout=300, env=PLAN_ENV)
     assert r.returncode == 0, r.stderr[-2000:]
     types = [res["type"] for res in json.loads(r.stdout)["resources"]]
     assert types.count("aws:ec2/instance:Instance") == len(read_stack_file(stack_file).config["stackkit:instances"])
@@ -115,7 +118,7 @@ def test_adopted_resources_are_imported_protected_and_nothing_new_holds_data(imp
     import option) and protected, ignoring what OpsWorks launched them with; no volume or address is made anew."""
     r = subprocess.run([sys.executable, "-m", "stackkit", "plan", "--config",
                         str(imported["aws-describe-adopt"] / "Pulumi.test.yaml"), "--json"],
-                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+                       capture_output=True, text=True, cwd=ROOT, timeout=300, env=PLAN_ENV)
     assert r.returncode == 0, r.stderr[-2000:]
     res = {(x["type"], x["name"]): x["options"] for x in json.loads(r.stdout)["resources"]}
     imported_ids = {k: o["importId"] for k, o in res.items() if o.get("importId")}
@@ -262,7 +265,7 @@ def test_adopting_a_database_an_app_uses_imports_it(tmp_path: Path) -> None:
     out = tmp_path / "out"
     write.write(out, write.files(proj, "test", snap.source, report.render(proj, snap.source, "test"), out))
     r = subprocess.run([sys.executable, "-m", "stackkit", "plan", "--config", str(out / "Pulumi.test.yaml"), "--json"],
-                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+                       capture_output=True, text=True, cwd=ROOT, timeout=300, env=PLAN_ENV)
     assert r.returncode == 0, r.stderr[-2000:]
     (rds,) = [x for x in json.loads(r.stdout)["resources"] if x["type"] == "aws:rds/instance:Instance"]
     assert rds["options"]["importId"] == "clitestdb" and rds["options"]["protect"]
