@@ -361,6 +361,10 @@ class _Mapper:
                     rec["hostname"] = inst["Hostname"]
                 else:
                     self.note(f"{place}.Hostname = {inst['Hostname']}", f"not a lowercase host name: {name} instead")
+            root = next((b.get("Ebs") or {} for b in inst.get("BlockDeviceMappings") or []
+                         if b.get("DeviceName") == "ROOT_DEVICE"), {})
+            if root.get("VolumeSize"):
+                rec["root_volume_gb"] = min(2048, max(8, int(root["VolumeSize"])))
             scaling = str(inst.get("AutoScalingType") or "")
             if scaling == "timer":
                 sched = {"timezone": "UTC"}
@@ -392,6 +396,8 @@ class _Mapper:
                           ("Instance.InstanceType", "stackkit:instances.<name>.type"),
                           ("Instance.AvailabilityZone", "stackkit:instances.<name>.az (the AZ's letter)"),
                           ("Instance.LayerIds", "stackkit:instances.<name>.layers"),
+                          ("Instance.BlockDeviceMappings ROOT_DEVICE VolumeSize", "stackkit:instances.<name>."
+                           "root_volume_gb"),
                           ("TimeBasedAutoScaling (UTC hours on)", "stackkit:instances.<name>.schedule"),
                           ("Instance.AutoScalingType load", "stackkit:instances.<name>.load_based"),
                           ("Instance.Ec2InstanceId (--adopt)", "stackkit:instances.<name>.import_id")]
@@ -719,7 +725,7 @@ INSTANCE_NOTES = {
     "Architecture": "stackkit picks the image for the instance type",
     "AmiId": "stackkit picks the image for the stack's OS",
     "SshKeyName": "the stack's key pair instead",
-    "BlockDeviceMappings": "root size: set instances.<name>.root_volume_gb",
+    "BlockDeviceMappings": "the root volume's size is root_volume_gb; other devices: registered volumes instead",
 }
 APP_NOTES = {
     "DocumentRoot": "the layer's templates decide the document root (deploy_to/current/...)",
