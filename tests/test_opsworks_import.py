@@ -130,6 +130,8 @@ def test_adopted_resources_are_imported_protected_and_nothing_new_holds_data(imp
     for key in imported_ids:
         if key[0] != "aws:ec2/volumeAttachment:VolumeAttachment":
             assert res[key]["protect"] and {"tags", "tagsAll"} <= set(res[key]["ignoreChanges"])
+    assert res[("aws:ec2/volumeAttachment:VolumeAttachment", "custom11-clitest")]["ignoreChanges"] == [
+        "stopInstanceBeforeDetaching"]
     assert {"ami", "subnetId", "userData", "vpcSecurityGroupIds"} <= set(
         res[("aws:ec2/instance:Instance", "custom11")]["ignoreChanges"])
     assert [k[1] for k in res if k[0] == "aws:ebs/volume:Volume"] == ["tomstack-sd-volume-clitest"]
@@ -269,4 +271,5 @@ def test_adopting_a_database_an_app_uses_imports_it(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr[-2000:]
     (rds,) = [x for x in json.loads(r.stdout)["resources"] if x["type"] == "aws:rds/instance:Instance"]
     assert rds["options"]["importId"] == "clitestdb" and rds["options"]["protect"]
+    assert rds["inputs"]["identifier"] == "clitestdb"
     assert {"dbName", "username", "storageEncrypted", "dbSubnetGroupName"} <= set(rds["options"]["ignoreChanges"])

@@ -47,6 +47,8 @@ class Database(pulumi.ComponentResource):
                                       tags={**tags, "Name": f"{name}-subnets"}, opts=child)
         self.instance = aws.rds.Instance(
             f"{name}-db",
+            # adopted: its own identifier (an auto-named one would differ, and a new identifier replaces it)
+            identifier=db.import_id,
             engine=db.engine, engine_version=db.engine_version, instance_class=db.instance_class,
             allocated_storage=db.allocated_storage_gb, storage_type="gp3", storage_encrypted=True,
             db_name=db.name, username=db.username, password=pulumi.Output.secret(db.password.get_secret_value()),

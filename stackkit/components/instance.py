@@ -159,8 +159,10 @@ class Instance(pulumi.ComponentResource):
                 stop_instance_before_detaching=True,
                 # moving to a replacement instance: detach from the old one before attaching to the new one; an
                 # adopted volume already attached to its adopted instance: imported (device:volume:instance)
+                # (AWS does not keep stopInstanceBeforeDetaching: an import reads none, so it is not compared)
                 opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, import_=(
-                    f"{device}:{vol.adopted[1]}:{args.import_id}" if vol.adopted else None))))
+                    f"{device}:{vol.adopted[1]}:{args.import_id}" if vol.adopted else None),
+                    ignore_changes=["stopInstanceBeforeDetaching"] if vol.adopted else None)))
             self.devices.append({"device": device, "mount_point": vol.mount_point, "volume": vol.name})
 
     def _pin(self, name: str, args: InstanceArgs) -> pulumi.Output[str] | None:

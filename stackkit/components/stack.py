@@ -123,7 +123,8 @@ class Stack(pulumi.ComponentResource):
         cfg = self._loaded.config
         self.elastic_ips = {
             n: aws.ec2.Eip(f"{self._name}-eip-{n}", domain="vpc", tags={**self.tags, "Name": n},
-                           opts=pulumi.ResourceOptions(parent=self, protect=True, import_=e.import_id))
+                           opts=pulumi.ResourceOptions(parent=self, protect=True, import_=e.import_id,
+                                                       ignore_changes=["tags", "tagsAll"] if e.import_id else None))
             for n, e in sorted(cfg.resources.elastic_ips.items())}
         self.volumes = {}
         for n, v in sorted(cfg.resources.volumes.items()):
