@@ -1,4 +1,4 @@
-"""python -m stackkit: schema | plan | clone | graph | docs | secrets | local. Errors print without a traceback."""
+"""python -m stackkit: schema | plan | clone | graph | docs | secrets | local | import. Errors print without a traceback."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from stackkit import clone, docs, graph, secrets
+from stackkit import clone, docs, graph, importer, secrets
 from stackkit.config.schema import schema
 from stackkit.config.stackfile import stack_path
 from stackkit.errors import StackkitError
@@ -16,7 +16,7 @@ from stackkit.plan.evaluate import evaluate
 from stackkit.plan.show import tree
 
 # sub-commands that live in their own modules: each registers its own parser
-EXTRA = (clone.register, graph.register, docs.register, secrets.register, local_cli.register)
+EXTRA = (clone.register, graph.register, docs.register, secrets.register, local_cli.register, importer.register)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@
     ├── DataMoveError             the edit would move or lose data the last deployment holds (stackkit.cluster.data)
     ├── TemplateError             a layer template failed to render: file, line and the lines around it
     ├── PlanError                 the program failed under the mock runtime
+    ├── OpsWorksImportError       `import opsworks`: the input cannot be read or mapped (file and place named)
     └── LocalError                `stackkit local`: a machine, the network or a lifecycle command failed
 """
 
@@ -49,3 +50,13 @@ class PlanError(StackkitError):
 
 class LocalError(StackkitError):
     """`stackkit local` failed: a machine, the bridge, or a lifecycle command."""
+
+
+class OpsWorksImportError(StackkitError):
+    """`import opsworks` cannot read or map its input. `problems`: one 'file: place: message' line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(dict.fromkeys(problems))
+        n = len(self.problems)
+        super().__init__(f"import refused, nothing written: {n} problem{'s' if n != 1 else ''}:\n"
+                         + "\n".join(f"  {p}" for p in self.problems))

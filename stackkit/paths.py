@@ -8,3 +8,47 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent       # the project: Pulumi.yaml, the stack files, layers/, docs/
 # the layer folders (STACKKIT_LAYERS_DIR: another tree of layers, e.g. a user's own beside the shipped ones)
 LAYERS_DIR = Path(os.environ.get("STACKKIT_LAYERS_DIR") or ROOT / "layers")
+SHIPPED_LAYERS_DIR = LAYERS_DIR
+
+
+def layer_search_path(stack_file: Path) -> list[Path]:
+    """Where a stack file's layers are looked up, first match wins: `layers/` beside the stack file (an imported or
+    your own project), then stackkit's own (LAYERS_DIR)."""
+    beside = stack_file.resolve().parent / "layers"
+    return [beside, SHIPPED_LAYERS_DIR] if beside.is_dir() and beside != SHIPPED_LAYERS_DIR.resolve() \
+        else [SHIPPED_LAYERS_DIR]
+
+
+def use_layers_of(stack_file: Path) -> Path:
+    """Make the layer search path of `stack_file` this process's (and its children's) one tree of layers, before any
+    module reads LAYERS_DIR: a folder of links to each layer's first match, one per search path
+    (~/.cache/stackkit/layers/<digest>), rebuilt when its layers change."""
+    global LAYERS_DIR
+    dirs = layer_search_path(stack_file)
+    if len(dirs) == 1:
+        return LAYERS_DIR
+    import hashlib
+    import shutil
+    import tempfile
+
+    want: dict[str, Path] = {}
+    for d in dirs:
+        for layer in sorted(p for p in d.iterdir() if (p / "layer.yaml").is_file()):
+            want.setdefault(layer.name, layer.resolve())
+    key = hashlib.sha256("\0".join(str(d.resolve()) for d in dirs).encode()).hexdigest()[:16]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "stackkit" / "layers"
+    tree = cache / key
+    have = {p.name: p.resolve() for p in tree.iterdir()} if tree.is_dir() else None
+    if have != want:
+        cache.mkdir(parents=True, exist_ok=True)
+        new = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache))
+        for name, target in want.items():
+            (new / name).symlink_to(target, target_is_directory=True)
+        old = Path(tempfile.mkdtemp(prefix=f".{key}-old-", dir=cache))
+        if tree.exists():
+            tree.rename(old / key)
+        new.rename(tree)
+        shutil.rmtree(old, ignore_errors=True)
+    LAYERS_DIR = tree
+    os.environ["STACKKIT_LAYERS_DIR"] = str(tree)
+    return tree

@@ -20,6 +20,13 @@ class DatabaseArgs:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+ADOPTED_IGNORE = ["engineVersion", "instanceClass", "allocatedStorage", "storageType", "storageEncrypted", "kmsKeyId",
+                  "dbName", "username", "password", "port", "multiAz", "publiclyAccessible", "dbSubnetGroupName",
+                  "vpcSecurityGroupIds", "backupRetentionPeriod", "deletionProtection", "skipFinalSnapshot",
+                  "finalSnapshotIdentifier", "copyTagsToSnapshot", "autoMinorVersionUpgrade", "applyImmediately",
+                  "parameterGroupName", "optionGroupName", "tags", "tagsAll", "iops", "storageThroughput"]
+
+
 class Database(pulumi.ComponentResource):
     instance: aws.rds.Instance
 
@@ -40,6 +47,8 @@ class Database(pulumi.ComponentResource):
                                       tags={**tags, "Name": f"{name}-subnets"}, opts=child)
         self.instance = aws.rds.Instance(
             f"{name}-db",
+            # adopted: its own identifier (an auto-named one would differ, and a new identifier replaces it)
+            identifier=db.import_id,
             engine=db.engine, engine_version=db.engine_version, instance_class=db.instance_class,
             allocated_storage=db.allocated_storage_gb, storage_type="gp3", storage_encrypted=True,
             db_name=db.name, username=db.username, password=pulumi.Output.secret(db.password.get_secret_value()),
@@ -50,7 +59,11 @@ class Database(pulumi.ComponentResource):
             final_snapshot_identifier=f"{name}-final" if db.final_snapshot else None,
             copy_tags_to_snapshot=True, auto_minor_version_upgrade=True, apply_immediately=False,
             tags={**tags, "Name": f"{name}-db"},
-            opts=pulumi.ResourceOptions(parent=self, protect=True, additional_secret_outputs=["password"]))
+            # adopted (import_id): imported as it runs; what it was made with stays (an import fails on any
+            # difference, and several of these would replace it: its name, user, encryption, subnet group)
+            opts=pulumi.ResourceOptions(parent=self, protect=True, additional_secret_outputs=["password"],
+                                        import_=db.import_id,
+                                        ignore_changes=ADOPTED_IGNORE if db.import_id else None))
         self.endpoint = self.instance.address
         self.port = self.instance.port
         self.register_outputs({"endpoint": self.endpoint, "port": self.port})

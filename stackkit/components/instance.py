@@ -19,6 +19,13 @@ AMIS = {
     "ubuntu-24.04": ("099720109477", "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-{arch}-server-*"),
 }
 DEVICE_LETTERS = "fghijklmnop"
+# an adopted instance (`import opsworks --adopt`) was launched by OpsWorks with its own image, subnet, groups, profile,
+# key, user data and tags: the first up imports it as it is (an import fails on any difference), and no later edit of
+# these replaces it; it is protected besides
+ADOPTED_IGNORE = ["ami", "userData", "userDataBase64", "keyName", "subnetId", "vpcSecurityGroupIds", "securityGroups",
+                  "iamInstanceProfile", "associatePublicIpAddress", "rootBlockDevice", "ebsBlockDevices",
+                  "metadataOptions", "monitoring", "tags", "tagsAll", "availabilityZone", "instanceType", "privateIp",
+                  "ebsOptimized", "creditSpecification", "tenancy", "sourceDestCheck", "hibernation"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,8 @@ class VolumeSpec:
     iops: int | None = None
     throughput: int | None = None
     registered: bool = False
+    # an adopted volume attached to an adopted instance: (device, volume id) of the attachment, imported
+    adopted: tuple[str, str] | None = None
 
 
 @dataclass
@@ -57,6 +66,7 @@ class InstanceArgs:
     pin: str = "derived"                           # instances.<name>.host_key: derived | unpinned | a public key
     healing: Healing | None = None                 # its layers' auto_healing: the recover and reboot alarms
     detailed_monitoring: bool = False              # 1-minute CloudWatch metrics (a load-based layer's alarms)
+    import_id: str | None = None                   # an adopted instance (instances.<name>.import_id): imported
 
 
 def ami_lookup(os_name: str, instance_type: str, parent: pulumi.Resource) -> pulumi.Output[str]:
@@ -106,7 +116,10 @@ class Instance(pulumi.ComponentResource):
             # (a new stack SSH key reaches it through the users step: stackkit.cluster.access), and a replacement is
             # created from the program's current ones (the engine re-checks a replacement's inputs without the old)
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami", "userData", "keyName"],
-                                        depends_on=args.egress))
+                                        depends_on=args.egress)
+            if args.import_id is None else
+            pulumi.ResourceOptions(parent=self, import_=args.import_id, protect=True, ignore_changes=ADOPTED_IGNORE,
+                                   depends_on=args.egress))
         self.host_key = self._pin(name, args)
         # on the instance's id only, and an input of nothing: healing never runs a lifecycle script
         self.alarms = ([] if args.healing is None
@@ -130,7 +143,7 @@ class Instance(pulumi.ComponentResource):
         self.attachments = []
         self.devices = []
         for i, vol in enumerate(args.volumes):
-            device = f"/dev/xvd{DEVICE_LETTERS[i]}"
+            device = vol.adopted[0] if vol.adopted else f"/dev/xvd{DEVICE_LETTERS[i]}"
             if vol.registered:
                 volume_id = args.registered_volume_ids[vol.name]
             else:
@@ -144,8 +157,12 @@ class Instance(pulumi.ComponentResource):
             self.attachments.append(aws.ec2.VolumeAttachment(
                 f"{name}-{vol.name}", device_name=device, volume_id=volume_id, instance_id=self.ec2.id,
                 stop_instance_before_detaching=True,
-                # moving to a replacement instance: detach from the old one before attaching to the new one
-                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True)))
+                # moving to a replacement instance: detach from the old one before attaching to the new one; an
+                # adopted volume already attached to its adopted instance: imported (device:volume:instance)
+                # (AWS does not keep stopInstanceBeforeDetaching: an import reads none, so it is not compared)
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, import_=(
+                    f"{device}:{vol.adopted[1]}:{args.import_id}" if vol.adopted else None),
+                    ignore_changes=["stopInstanceBeforeDetaching"] if vol.adopted else None)))
             self.devices.append({"device": device, "mount_point": vol.mount_point, "volume": vol.name})
 
     def _pin(self, name: str, args: InstanceArgs) -> pulumi.Output[str] | None:

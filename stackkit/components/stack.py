@@ -30,6 +30,9 @@ from stackkit.config.load_based_stack import gate_payload, load_based_layer, sca
 from stackkit.config.placement import bastion, is_public, private_instances
 
 BASTION_OUTPUT = "bastion"
+# an adopted registered volume (resources.volumes.<name>.import_id): imported as it is (an import fails on any
+# difference); its type, IOPS, encryption and tags stay as OpsWorks made them
+ADOPTED_VOLUME_IGNORE = ["type", "iops", "throughput", "encrypted", "kmsKeyId", "tags", "tagsAll"]
 
 
 class Stack(pulumi.ComponentResource):
@@ -121,7 +124,8 @@ class Stack(pulumi.ComponentResource):
         cfg = self._loaded.config
         self.elastic_ips = {
             n: aws.ec2.Eip(f"{self._name}-eip-{n}", domain="vpc", tags={**self.tags, "Name": n},
-                           opts=pulumi.ResourceOptions(parent=self, protect=True, import_=e.import_id))
+                           opts=pulumi.ResourceOptions(parent=self, protect=True, import_=e.import_id,
+                                                       ignore_changes=["tags", "tagsAll"] if e.import_id else None))
             for n, e in sorted(cfg.resources.elastic_ips.items())}
         self.volumes = {}
         for n, v in sorted(cfg.resources.volumes.items()):
@@ -129,7 +133,9 @@ class Stack(pulumi.ComponentResource):
             self.volumes[n] = aws.ebs.Volume(
                 f"{self._name}-volume-{n}", availability_zone=self.network.azs[az], size=v.size_gb, type=v.type,
                 encrypted=v.encrypted, iops=v.iops, tags={**self.tags, "Name": n, "stackkit:mount_point": v.mount_point},
-                opts=pulumi.ResourceOptions(parent=self, protect=True, import_=v.import_id))
+                # adopted (import_id): imported as it is; its type, IOPS, encryption and tags stay as they were
+                opts=pulumi.ResourceOptions(parent=self, protect=True, import_=v.import_id,
+                                            ignore_changes=ADOPTED_VOLUME_IGNORE if v.import_id else None))
 
     def _create_databases(self) -> None:
         cfg = self._loaded.config
@@ -161,7 +167,9 @@ class Stack(pulumi.ComponentResource):
             for vname, rv in sorted(cfg.resources.volumes.items()):
                 if rv.instance == iname:
                     vols.append(VolumeSpec(name=vname, mount_point=rv.mount_point, size_gb=rv.size_gb, type=rv.type,
-                                           encrypted=rv.encrypted, iops=rv.iops, registered=True))
+                                           encrypted=rv.encrypted, iops=rv.iops, registered=True,
+                                           adopted=(rv.device, rv.import_id)
+                                           if rv.device and rv.import_id and inst.import_id else None))
             self.instances[iname] = Instance(iname, InstanceArgs(
                 instance_type=inst.type, os=cfg.stack.os, subnet_id=subnets[inst.az], public=public,
                 egress=[] if public else self.network.egress[inst.az:inst.az + 1],
@@ -176,6 +184,7 @@ class Stack(pulumi.ComponentResource):
                                 topic_arn=cfg.stack.notifications.topic_arn if cfg.stack.notifications else None)
                 if cfg.auto_healing(iname) else None,
                 registered_volume_ids={n: v.id for n, v in self.volumes.items()},
+                import_id=inst.import_id,
                 elastic_ip=self.elastic_ips.get(inst.elastic_ip) if inst.elastic_ip else None,
                 auto_elastic_ip=any(cfg.layers[la].elastic_ips for la in inst.layers),
                 # the layer's average CPU in 1-minute periods for the load-based alarms

@@ -260,6 +260,9 @@ class InstanceSettings(_Strict):
     # weekly schedule, or its layer's load_based alarms do
     schedule: Schedule | None = None
     load_based: bool = False
+    # an EC2 instance that already runs (`import opsworks --adopt`): the first up imports it (Pulumi's import option)
+    # instead of creating one, protected, ignoring the inputs it was launched with (image, subnet, groups, user data)
+    import_id: str | None = Field(default=None, pattern=r"^i-[0-9a-f]+$")
 
     @field_validator("host_key")
     @classmethod
@@ -390,6 +393,9 @@ class VolumeResource(_Strict):
     iops: int | None = None
     az: int | None = Field(default=None, ge=0)
     import_id: str | None = Field(default=None, pattern=r"^vol-[0-9a-f]+$")
+    # where an adopted volume is attached on its adopted instance (`import opsworks --adopt`: OpsWorks' Device): the
+    # attachment is imported at that device instead of attached anew
+    device: str | None = Field(default=None, pattern=r"^/dev/(sd|xvd)[b-z]$")
 
     @field_validator("mount_point")
     @classmethod
@@ -423,6 +429,8 @@ class DatabaseResource(_Strict):
     backup_retention_days: int = Field(default=7, ge=0, le=35)
     deletion_protection: bool = True
     final_snapshot: bool = True
+    # an RDS instance that already runs (its DB instance identifier): the first up imports it instead of creating one
+    import_id: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9-]{0,62}$")
 
     @property
     def port(self) -> int:

@@ -1,0 +1,3 @@
+execute "restart" do
+  command "systemctl restart shop"
+end
