@@ -50,7 +50,9 @@ def _where(path: str) -> str:
 class _Checker:
     """Walks the composed node graph once before construction: tags, keys, merges, recursion and alias expansion."""
 
-    def __init__(self) -> None:
+    def __init__(self, tags: frozenset[str] = frozenset(), what: str = "a stack file") -> None:
+        self.tags = JSON_TAGS | tags         # the value tags allowed: JSON's, and a format's own (CloudFormation's)
+        self.what = what
         self.sizes: dict[int, int] = {}      # id(node) -> nodes it expands to
         self.expanded = 0
         self.active: set[int] = set()
@@ -67,10 +69,11 @@ class _Checker:
                 raise YamlRefused(node, path, f"aliases expand to more than {ALIAS_BUDGET:,} values; write the "
                                               "values out instead of nesting aliases")
             return self.sizes[key]
-        if node.tag not in JSON_TAGS:
-            raise YamlRefused(node, path, f"the tag {node.tag} is not a JSON type; a stack file holds only mappings, "
-                                          "lists, strings, numbers, true/false and null: quote the value to keep it "
-                                          "as text")
+        if node.tag not in self.tags:
+            extra = f" or one of {', '.join(sorted(self.tags - JSON_TAGS))}" if self.tags != JSON_TAGS else ""
+            raise YamlRefused(node, path, f"the tag {node.tag} is not a JSON type{extra}; {self.what} holds only "
+                                          "mappings, lists, strings, numbers, true/false and null: quote the value "
+                                          "to keep it as text")
         if node.tag == "tag:yaml.org,2002:float" and str(node.value).lstrip("+-").lower() in (".inf", ".nan"):
             raise YamlRefused(node, path, f"{node.value} is not a number JSON can hold (infinity, NaN); write a number")
         self.active.add(key)
@@ -146,14 +149,16 @@ def _mark(exc: yaml.YAMLError) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}: "
 
 
-def parse_yaml(text: str, where: Path | str) -> Any:
-    """The JSON value `text` holds, or a ConfigError naming `where`, the line and the path."""
-    loader = StrictLoader(text)
+def parse_yaml(text: str, where: Path | str, loader_class: type[StrictLoader] = StrictLoader,
+               tags: frozenset[str] = frozenset(), what: str = "a stack file") -> Any:
+    """The JSON value `text` holds, or a ConfigError naming `where`, the line and the path. A format with tags of its
+    own (CloudFormation's `!Ref`) passes a StrictLoader subclass that constructs them and their names in `tags`."""
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        _Checker().size(node, "")
+        _Checker(tags, what).size(node, "")
         return loader.construct_document(node)
     except YamlRefused as exc:
         raise ConfigError([f"{where}: line {exc.line}: {_where(exc.path)}: {exc.problem}"]) from None

@@ -12,14 +12,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML, YAMLError
-from ruamel.yaml.constructor import SafeConstructor
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from stackkit.config.stackfile import yaml_problem
-from stackkit.errors import OpsWorksImportError
+from stackkit.errors import ConfigError, OpsWorksImportError
 from stackkit.importer.intrinsics import Resolver, TemplateProblem
 from stackkit.importer.snapshot import Record, Snapshot
+from stackkit.yamltext import StrictLoader, parse_yaml
 
 SHORT_FORMS = {"Ref": "Ref", "Condition": "Condition", **{f: f"Fn::{f}" for f in (
     "GetAtt", "Join", "Sub", "FindInMap", "GetAZs", "Select", "If", "Split", "Base64", "Equals", "Not", "And", "Or",
@@ -29,12 +27,12 @@ OPSWORKS = ("AWS::OpsWorks::Stack", "AWS::OpsWorks::Layer", "AWS::OpsWorks::Inst
 DEFAULT_REGION = "us-east-1"
 
 
-class _Constructor(SafeConstructor):
-    pass
+class TemplateLoader(StrictLoader):
+    """The strict YAML reader (stackkit.yamltext) with CloudFormation's short forms: `!Ref x` is {"Ref": x}."""
 
 
 def _short_form(tag: str, key: str) -> None:
-    def construct(loader: SafeConstructor, node: Node) -> dict[str, Any]:
+    def construct(loader: TemplateLoader, node: Node) -> dict[str, Any]:
         if isinstance(node, ScalarNode):
             value: Any = loader.construct_scalar(node)
             if key == "Fn::GetAtt":
@@ -46,11 +44,12 @@ def _short_form(tag: str, key: str) -> None:
         else:
             value = None
         return {key: value}
-    _Constructor.add_constructor(f"!{tag}", construct)
+    TemplateLoader.add_constructor(f"!{tag}", construct)
 
 
 for _tag, _key in SHORT_FORMS.items():
     _short_form(_tag, _key)
+SHORT_TAGS = frozenset(f"!{t}" for t in SHORT_FORMS)
 
 
 def read_template(path: Path) -> dict[str, Any]:
@@ -67,15 +66,10 @@ def read_template(path: Path) -> dict[str, Any]:
             raise OpsWorksImportError([f"{path}: line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}"]) \
                 from None
     else:
-        yaml = YAML(typ="safe", pure=True)
-        yaml.Constructor = _Constructor
         try:
-            doc = yaml.load(text)
-        except YAMLError as exc:
-            problem = yaml_problem(path, text, exc)
-            if "could not determine a constructor for the tag" in problem:
-                problem += f" (short forms stackkit reads: {', '.join('!' + t for t in SHORT_FORMS)})"
-            raise OpsWorksImportError([problem]) from None
+            doc = parse_yaml(text, path, TemplateLoader, SHORT_TAGS, what="a template")
+        except ConfigError as exc:
+            raise OpsWorksImportError(exc.problems) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("Resources"), dict):
         raise OpsWorksImportError([f"{path}: not a CloudFormation template (no Resources mapping)"])
     return doc
