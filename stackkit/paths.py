@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent       # the project: Pulumi.yaml, the stack files, layers/, docs/
@@ -19,18 +22,13 @@ def layer_search_path(stack_file: Path) -> list[Path]:
         else [SHIPPED_LAYERS_DIR]
 
 
-def use_layers_of(stack_file: Path) -> Path:
-    """Make the layer search path of `stack_file` this process's (and its children's) one tree of layers, before any
-    module reads LAYERS_DIR: a folder of links to each layer's first match, one per search path
-    (~/.cache/stackkit/layers/<digest>), rebuilt when its layers change."""
-    global LAYERS_DIR
+def layers_tree(stack_file: Path) -> Path:
+    """One tree of layers for the layer search path of `stack_file`: LAYERS_DIR when it has only that, else a folder of
+    links to each layer's first match, one per search path (~/.cache/stackkit/layers/<digest>), rebuilt when its
+    layers change. Changes nothing in this process."""
     dirs = layer_search_path(stack_file)
     if len(dirs) == 1:
         return LAYERS_DIR
-    import hashlib
-    import shutil
-    import tempfile
-
     want: dict[str, Path] = {}
     for d in dirs:
         for layer in sorted(p for p in d.iterdir() if (p / "layer.yaml").is_file()):
@@ -49,6 +47,15 @@ def use_layers_of(stack_file: Path) -> Path:
             tree.rename(old / key)
         new.rename(tree)
         shutil.rmtree(old, ignore_errors=True)
-    LAYERS_DIR = tree
-    os.environ["STACKKIT_LAYERS_DIR"] = str(tree)
+    return tree
+
+
+def use_layers_of(stack_file: Path) -> Path:
+    """Make the layer search path of `stack_file` this process's (and its children's) one tree of layers: call it
+    before any module reads LAYERS_DIR (python -m stackkit --config FILE, the Pulumi program's __main__.py)."""
+    global LAYERS_DIR
+    tree = layers_tree(stack_file)
+    if tree != LAYERS_DIR:
+        LAYERS_DIR = tree
+        os.environ["STACKKIT_LAYERS_DIR"] = str(tree)
     return tree

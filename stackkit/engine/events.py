@@ -45,13 +45,15 @@ class Recorder:
     steps: list[Step] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)    # the stack's outputs, as the engine last reported them
     errors: list[tuple[str, str]] = field(default_factory=list)   # (resource name or "", message) of each error
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # the same, of each warning
     _open: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def __call__(self, event: EngineEvent) -> None:
         pre, out, failed = event.resource_pre_event, event.res_outputs_event, event.res_op_failed_event
         diag = event.diagnostic_event
-        if diag is not None and diag.severity == "error":
-            self.errors.append(((diag.urn or "").rsplit("::", 1)[-1], diag.message.strip()))
+        if diag is not None and diag.severity in ("error", "warning"):
+            kept = self.errors if diag.severity == "error" else self.warnings
+            kept.append(((diag.urn or "").rsplit("::", 1)[-1], diag.message.strip()))
         if pre is not None:
             md = pre.metadata
             self._open[(md.urn, str(md.op.value))] = len(self.steps)

@@ -44,7 +44,7 @@ from stackkit.errors import LocalError
 from stackkit.local.aws.cloud import Cloud, Settings
 from stackkit.local.aws.kinds import aws_version
 from stackkit.local.files import private_dir, write_private
-from stackkit.paths import ROOT
+from stackkit.paths import LAYERS_DIR, ROOT, layers_tree
 
 OnEvent = Callable[[auto.EngineEvent], None]
 
@@ -153,7 +153,11 @@ class LocalStack:
         return self.stack_file.parent if (self.stack_file.parent / "__main__.py").exists() else ROOT
 
     def env(self) -> dict[str, str]:
-        return engine_env(self.workdir)
+        env = engine_env(self.workdir)
+        tree = layers_tree(self.stack_file)      # the layers beside the stack file before stackkit's own
+        if tree != LAYERS_DIR:
+            env["STACKKIT_LAYERS_DIR"] = str(tree)
+        return env
 
     # --- secrets -----------------------------------------------------------------------------------------------------
     def secret(self, path: str) -> str:
