@@ -28,7 +28,8 @@ def _cwd() -> Path | None:
         return None
 
 
-# the project: Pulumi.yaml, the stack files, __main__.py (the working folder's, else this checkout)
-ROOT = (project(_cwd() or PACKAGE) or CHECKOUT or PACKAGE.parent).resolve()
+# the project: Pulumi.yaml, the stack files, __main__.py (the working folder's, else this checkout, else the working
+# folder itself)
+ROOT = (project(_cwd() or PACKAGE) or CHECKOUT or _cwd() or PACKAGE.parent).resolve()
 # the layer folders (STACKKIT_LAYERS_DIR: another tree of layers, e.g. a user's own beside the shipped ones)
 LAYERS_DIR = Path(os.environ.get("STACKKIT_LAYERS_DIR") or PACKAGED_LAYERS)
