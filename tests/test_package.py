@@ -50,18 +50,31 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return found
 
 
-@pytest.fixture(scope="module")
-def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv holding stackkit from the wheel; the dependencies are this virtualenv's (a .pth line)."""
-    env = tmp_path_factory.mktemp("venv") / "venv"
+def _fresh_venv(env: Path, *install: str) -> Path:
+    """A virtualenv at `env` with `pip install --no-deps *install`; the dependencies are this virtualenv's (a .pth
+    line), and `pip check` proves they satisfy stackkit's requirements."""
     _run([sys.executable, "-m", "venv", "--without-pip", str(env)], cwd=env.parent)
-    purelib = Path(subprocess.run([str(env / "bin/python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                  capture_output=True, text=True, check=True).stdout.strip())
+    purelib = Path(_run([str(env / "bin/python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                        cwd=env.parent).stdout.strip())
     (purelib / "checkout_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     pip = [sys.executable, "-m", "pip", "--python", str(env / "bin/python")]
-    _run([*pip, "install", "--no-deps", "--no-index", "--quiet", str(wheel)], cwd=env.parent)
+    _run([*pip, "install", "--no-deps", "--no-build-isolation", "--no-index", "--quiet", *install], cwd=env.parent)
     _run([*pip, "check"], cwd=env.parent)
     return env
+
+
+def _paths(env: Path, cwd: Path) -> dict[str, str]:
+    """stackkit.paths as the installed stackkit sees them, run from `cwd`."""
+    out = _run([str(env / "bin/python"), "-c", "import json; from stackkit import paths; print(json.dumps({k: str(v) "
+                "for k, v in vars(paths).items() if k in ('PACKAGE', 'CHECKOUT', 'PACKAGED_LAYERS', 'LAYERS_DIR', 'ROOT')}))"],
+               cwd=cwd)
+    return json.loads(out.stdout)
+
+
+@pytest.fixture(scope="module")
+def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv holding stackkit from the wheel."""
+    return _fresh_venv(tmp_path_factory.mktemp("venv") / "venv", str(wheel))
 
 
 @pytest.fixture(scope="module")
@@ -115,12 +128,23 @@ def test_the_stackkit_command_has_the_verbs_of_python_m_stackkit(venv: Path, tmp
     here = _run([sys.executable, "-m", "stackkit", "--help"], cwd=_checkout()).stdout
     assert installed.startswith("usage: stackkit ") and here.startswith("usage: python -m stackkit ")
     assert installed.split("positional arguments:")[1] == here.split("positional arguments:")[1]
-    where = _run([str(venv / "bin/python"), "-c", "from stackkit import paths; print(paths.PACKAGE, paths.CHECKOUT, "
-                  "paths.PACKAGED_LAYERS, paths.LAYERS_DIR, paths.ROOT)"], cwd=tmp_path).stdout.split()
-    package = Path(where[0])
+    paths = _paths(venv, tmp_path)
+    package = Path(paths["PACKAGE"])
     assert package.is_relative_to(venv), "stackkit must come from the wheel, not from the checkout"
-    assert where[1:] == ["None", str(package / "layers"), str(package / "layers"), str(tmp_path.resolve())]
+    assert paths == {"PACKAGE": str(package), "CHECKOUT": "None", "PACKAGED_LAYERS": str(package / "layers"),
+                     "LAYERS_DIR": str(package / "layers"), "ROOT": str(tmp_path.resolve())}
     assert sorted(p.name for p in (package / "layers").iterdir()) == sorted(p.name for p in (_checkout() / "layers").iterdir())
+
+
+def test_an_editable_install_runs_from_the_checkout(tmp_path: Path) -> None:
+    """`pip install -e .`: the checkout on sys.path (hatch's dev-mode-dirs), its layers/ where they are, no copy."""
+    env = _fresh_venv(tmp_path / "venv", "--editable", str(_checkout()))
+    root = _checkout()
+    assert _paths(env, tmp_path) == {"PACKAGE": str(root / "stackkit"), "CHECKOUT": str(root),
+                                     "PACKAGED_LAYERS": str(root / "layers"), "LAYERS_DIR": str(root / "layers"),
+                                     "ROOT": str(root)}
+    assert not list(env.glob("lib/*/site-packages/stackkit")), "an editable install copies nothing of stackkit"
+    assert _run([str(env / "bin/stackkit"), "--help"], cwd=tmp_path).stdout.startswith("usage: stackkit ")
 
 
 def test_the_template_makes_a_user_project(project: Path) -> None:
