@@ -1,8 +1,9 @@
 """stackkit as a package (issue 24): the wheel built from this checkout, installed into a fresh virtualenv, and a
 project made from templates/stackkit with `pulumi new` that plans with that install, offline.
 
-The fresh virtualenv gets stackkit from the wheel only; its dependencies come from this checkout's virtualenv through
-a .pth line (the same pinned versions, nothing downloaded), and `pip check` proves the wheel's requirements hold there.
+The fresh virtualenv gets stackkit from the wheel only; its dependencies are linked from this checkout's virtualenv,
+exactly those requirements.txt names and theirs (the same pinned versions, nothing downloaded), so an undeclared
+import fails as after a real install, and `pip check` proves the wheel's requirements hold there.
 """
 
 from __future__ import annotations
@@ -50,13 +51,44 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return found
 
 
-def _fresh_venv(env: Path, *install: str) -> Path:
-    """A virtualenv at `env` with `pip install --no-deps *install`; the dependencies are this virtualenv's (a .pth
-    line), and `pip check` proves they satisfy stackkit's requirements."""
+def _pins() -> list[str]:
+    return [line for line in (_checkout() / "requirements.txt").read_text().splitlines()
+            if line and not line.startswith("#")]
+
+
+def _declared_dependencies(target: Path, *also: str) -> None:
+    """Links in `target` to exactly the distributions requirements.txt names and theirs, from this virtualenv: an
+    import of anything undeclared fails there as it would after a real `pip install` of the wheel."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    purelib = Path(sysconfig.get_paths()["purelib"])
+    todo, seen = [Requirement(p) for p in [*_pins(), *also]], set()
+    while todo:
+        req = todo.pop()
+        name = re.sub(r"[-_.]+", "-", req.name).lower()
+        if name in seen or (req.marker is not None and not req.marker.evaluate({"extra": ""})):
+            continue
+        seen.add(name)
+        dist = metadata.distribution(req.name)
+        todo.extend(Requirement(r) for r in dist.requires or [])
+        for top in {f.parts[0] for f in dist.files or [] if f.parts[0] != ".."}:
+            if (purelib / top).exists() and not (target / top).exists():
+                (target / top).symlink_to(purelib / top)
+
+
+def _fresh_venv(env: Path, *install: str, build: bool = False) -> Path:
+    """A virtualenv at `env` with `pip install --no-deps *install`; its dependencies are the declared ones, linked
+    from this virtualenv (nothing downloaded), and `pip check` proves they satisfy stackkit's requirements. `build`: with
+    the build backend too (an editable install builds in the target virtualenv)."""
     _run([sys.executable, "-m", "venv", "--without-pip", str(env)], cwd=env.parent)
     purelib = Path(_run([str(env / "bin/python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                         cwd=env.parent).stdout.strip())
-    (purelib / "checkout_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    deps = env / "dependencies"
+    deps.mkdir()
+    _declared_dependencies(deps, *(["hatchling"] if build else []))
+    (purelib / "dependencies.pth").write_text(f"{deps}\n")
     pip = [sys.executable, "-m", "pip", "--python", str(env / "bin/python")]
     _run([*pip, "install", "--no-deps", "--no-build-isolation", "--no-index", "--quiet", *install], cwd=env.parent)
     _run([*pip, "check"], cwd=env.parent)
@@ -118,7 +150,7 @@ def test_the_wheel_holds_the_library_and_the_shipped_layers(wheel: Path) -> None
     assert {n for n in names if ".dist-info/" not in n} == expected
     assert "stackkit = stackkit.cli:main" in entry_points
     # the wheel requires what requirements.txt pins (Pulumi.yaml's `pulumi install` and scripts/setup read that file)
-    pins = [line for line in (root / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
+    pins = _pins()
     assert sorted(line.removeprefix("Requires-Dist: ") for line in meta.splitlines()
                   if line.startswith("Requires-Dist: ")) == sorted(_normalized(p) for p in pins)
 
@@ -138,7 +170,7 @@ def test_the_stackkit_command_has_the_verbs_of_python_m_stackkit(venv: Path, tmp
 
 def test_an_editable_install_runs_from_the_checkout(tmp_path: Path) -> None:
     """`pip install -e .`: the checkout on sys.path (hatch's dev-mode-dirs), its layers/ where they are, no copy."""
-    env = _fresh_venv(tmp_path / "venv", "--editable", str(_checkout()))
+    env = _fresh_venv(tmp_path / "venv", "--editable", str(_checkout()), build=True)
     root = _checkout()
     assert _paths(env, tmp_path) == {"PACKAGE": str(root / "stackkit"), "CHECKOUT": str(root),
                                      "PACKAGED_LAYERS": str(root / "layers"), "LAYERS_DIR": str(root / "layers"),
