@@ -21,4 +21,4 @@ if (config := _config(sys.argv[1:])) is not None:
 
 from stackkit.cli import main  # noqa: E402 - after the layer search path is set, as every sub-command reads it
 
-sys.exit(main())
+sys.exit(main(prog="python -m stackkit"))

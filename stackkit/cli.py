@@ -1,4 +1,5 @@
-"""python -m stackkit: schema | plan | clone | graph | docs | secrets | local | import. Errors print without a traceback."""
+"""stackkit (or python -m stackkit): schema | plan | clone | graph | docs | secrets | local | import. Errors print without a
+traceback."""
 
 from __future__ import annotations
 
@@ -35,8 +36,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stackkit", description=__doc__)
+def main(argv: list[str] | None = None, prog: str = "stackkit") -> int:
+    """The `stackkit` command (pyproject's [project.scripts]); `python -m stackkit` is the same with its own name."""
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("schema", help="print the JSON Schema of the stack config")
     p.set_defaults(fn=cmd_schema)

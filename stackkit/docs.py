@@ -14,7 +14,7 @@ from stackkit.config.load import LAYERS_DIR
 from stackkit.errors import StackkitError
 from stackkit.graph import _load_file, graph
 from stackkit.lifecycle.scenarios import SCENARIOS
-from stackkit.paths import ROOT
+from stackkit.paths import CHECKOUT
 from stackkit.plan.against import apply_changes, previews, table
 
 BEGIN, END = "<!-- graph:production:begin -->", "<!-- graph:production:end -->"
@@ -98,16 +98,24 @@ def readme_with_graph(readme: str, graph_text: str) -> str:
     return f"{before}{BEGIN}\n```mermaid\n{graph_text}```\n{END}{after}"
 
 
+def _repo() -> Path:
+    """This repository: the generated files are its own."""
+    if CHECKOUT is None:
+        raise StackkitError("docs regenerates this repository's own files: run it in a clone of stackkit")
+    return CHECKOUT
+
+
 def generated(engine: bool = False) -> dict[Path, str]:
     """Every generated file's content; with `engine`, also docs/lifecycle.md's table, from the real engine's previews
     of the documented changes (stackkit.plan.against: needs Pulumi's CLI and a network namespace)."""
-    readme = (ROOT / "README.md").read_text()
+    repo = _repo()
+    readme = (repo / "README.md").read_text()
     out = {
-        ROOT / "docs/layers.md": layers_markdown(),
-        ROOT / "README.md": readme_with_graph(readme, graph(_load_file(ROOT / "Pulumi.production.yaml"))),
+        repo / "docs/layers.md": layers_markdown(),
+        repo / "README.md": readme_with_graph(readme, graph(_load_file(repo / "Pulumi.production.yaml"))),
     }
     if engine:
-        out[ROOT / "docs/lifecycle.md"] = lifecycle_with_table((ROOT / "docs/lifecycle.md").read_text())
+        out[repo / "docs/lifecycle.md"] = lifecycle_with_table((repo / "docs/lifecycle.md").read_text())
     return out
 
 
@@ -115,8 +123,9 @@ TABLE_BEGIN, TABLE_END = "<!-- lifecycle:table:begin -->", "<!-- lifecycle:table
 
 
 def lifecycle_with_table(doc: str) -> str:
-    prod = ROOT / "Pulumi.production.yaml"
-    base: dict[str, object] = {"stack_file": str(prod), "program": str(ROOT), "config": None, "change": {}}
+    repo = _repo()
+    prod = repo / "Pulumi.production.yaml"
+    base: dict[str, object] = {"stack_file": str(prod), "program": str(repo), "config": None, "change": {}}
     results = previews(base, apply_changes(prod, [c for _, c, _ in SCENARIOS]), "production")
     rows = table([(name, r) for (name, _, _), r in zip(SCENARIOS, results, strict=True)])
     before, rest = doc.split(TABLE_BEGIN, 1)
@@ -137,10 +146,10 @@ def register(sub: argparse._SubParsersAction) -> None:
             if path.exists() and path.read_text() == text:
                 continue
             if args.check:
-                stale.append(str(path.relative_to(ROOT)))
+                stale.append(str(path.relative_to(_repo())))
             else:
                 path.write_text(text)
-                print(f"wrote {path.relative_to(ROOT)}")
+                print(f"wrote {path.relative_to(_repo())}")
         if stale:
             raise StackkitError(f"stale: {', '.join(stale)}; run `python -m stackkit docs`")
         return 0

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from stackkit.config.stackfile import read_stack_file
-from stackkit.docs import ROOT, generated
+from stackkit.docs import generated
 from stackkit.graph import _load_file, graph
+from stackkit.paths import ROOT
 
 
 def test_generated_docs_are_current() -> None:

@@ -25,8 +25,10 @@ def test_another_sdk_gets_a_clear_error(monkeypatch: pytest.MonkeyPatch, version
 def test_no_other_module_uses_the_private_runtime() -> None:
     from pathlib import Path
 
-    root = Path(runtime.__file__).resolve().parents[2]
-    users = [p for d in ("stackkit", "benchmarks", "tests") for p in (root / d).rglob("*.py")
+    from stackkit.paths import CHECKOUT
+
+    assert CHECKOUT is not None
+    users = [p for d in ("stackkit", "benchmarks", "tests") for p in (CHECKOUT / d).rglob("*.py")
              if p != Path(runtime.__file__).resolve() and p != Path(__file__).resolve()
              and any(n in p.read_text() for n in ("_sync_await", "reset_options", "run_pulumi_func", "_get_stack_trace"))]
     assert users == []

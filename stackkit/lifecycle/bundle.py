@@ -36,9 +36,8 @@ from stackkit.lifecycle import refs
 from stackkit.lifecycle import script as _script
 from stackkit.lifecycle.script import digest, spec_name
 from stackkit.lifecycle.users import users_parts, users_script
-from stackkit.paths import LAYERS_DIR, ROOT
+from stackkit.paths import LAYERS_DIR, PACKAGE, ROOT
 
-PACKAGE = Path(__file__).resolve().parent.parent           # stackkit/
 LIBRARY_DIR = ROOT / ".stackkit/library"                  # the uploads, as the engine reads them (content-addressed)
 # CopyToRemote writes the upload to stackkit.lifecycle.script.UPLOAD: relative, so the SSH user's home (SFTP's starting
 # directory); the commands find it there ($HOME, script.RUN_JOB)

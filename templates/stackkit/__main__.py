@@ -1,0 +1,2 @@
+from stackkit.program import run
+run()
