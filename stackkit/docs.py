@@ -10,11 +10,10 @@ from pathlib import Path
 
 from stackkit.config.attribute_kinds import KINDS, attribute_leaves
 from stackkit.config.layerspec import LayerSpec, Port, load_layer_specs
-from stackkit.config.load import LAYERS_DIR
 from stackkit.errors import StackkitError
 from stackkit.graph import _load_file, graph
 from stackkit.lifecycle.scenarios import SCENARIOS
-from stackkit.paths import CHECKOUT
+from stackkit.paths import CHECKOUT, PACKAGED_LAYERS
 from stackkit.plan.against import apply_changes, previews, table
 
 BEGIN, END = "<!-- graph:production:begin -->", "<!-- graph:production:end -->"
@@ -81,7 +80,7 @@ def layer_section(spec: LayerSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
-def layers_markdown(layers_dir: Path = LAYERS_DIR) -> str:
+def layers_markdown(layers_dir: Path = PACKAGED_LAYERS) -> str:
     specs, problems = load_layer_specs(layers_dir)
     if problems:
         raise StackkitError("\n".join(problems))

@@ -53,7 +53,7 @@ def layers_tree(stack_file: Path) -> Path:
     layers change. Changes nothing in this process."""
     dirs = layer_search_path(stack_file)
     if len(dirs) == 1:
-        return LAYERS_DIR
+        return SHIPPED_LAYERS_DIR
     want: dict[str, Path] = {}
     for d in dirs:
         for layer in sorted(p for p in d.iterdir() if (p / "layer.yaml").is_file()):
@@ -76,11 +76,14 @@ def layers_tree(stack_file: Path) -> Path:
 
 
 def use_layers_of(stack_file: Path) -> Path:
-    """Make the layer search path of `stack_file` this process's (and its children's) one tree of layers: call it
-    before any module reads LAYERS_DIR (python -m stackkit --config FILE, the Pulumi program's __main__.py)."""
+    """Make the layer search path of `stack_file` this process's (and its children's) one tree of layers (the CLI
+    for the stack file it names, the Pulumi program for its project's): what layers_dir() gives from now on."""
     global LAYERS_DIR
-    tree = layers_tree(stack_file)
-    if tree != LAYERS_DIR:
-        LAYERS_DIR = tree
-        os.environ["STACKKIT_LAYERS_DIR"] = str(tree)
-    return tree
+    LAYERS_DIR = layers_tree(stack_file)
+    os.environ["STACKKIT_LAYERS_DIR"] = str(LAYERS_DIR)
+    return LAYERS_DIR
+
+
+def layers_dir() -> Path:
+    """The tree of layers in use now (read it when needed, never bind it at import: use_layers_of may change it)."""
+    return LAYERS_DIR

@@ -19,7 +19,7 @@ from stackkit.config.layerspec import LayerSpec, load_layer_specs
 from stackkit.config.models import StackConfig
 from stackkit.config.secret_paths import misplaced_secure, plaintext_message
 from stackkit.errors import ConfigError
-from stackkit.paths import LAYERS_DIR
+from stackkit.paths import layers_dir as current_layers
 
 NAMESPACE = "stackkit"
 KEYS = ("stack", "layers", "instances", "apps", "resources", "users")
@@ -39,7 +39,7 @@ class Loaded:
 
 
 def load(raw: Mapping[str, Any], secret_keys: Iterable[str] = (), source: str = "",
-         layers_dir: Path = LAYERS_DIR, secure_paths: Iterable[str] | None = None) -> Loaded:
+         layers_dir: Path | None = None, secure_paths: Iterable[str] | None = None) -> Loaded:
     """Validate `raw` ({'aws:region': ..., 'stackkit:stack': {...} or its JSON text, ...}). `secure_paths`: the exact
     path of every secure value of the stack file ('stackkit:apps.site.secret_environment.X'); without them (a program
     whose stack file is not at hand), a secret field counts as encrypted when its top-level key is secret."""
@@ -66,7 +66,7 @@ def load(raw: Mapping[str, Any], secret_keys: Iterable[str] = (), source: str = 
     else:
         data["region"] = raw["aws:region"]
 
-    specs, spec_problems = load_layer_specs(layers_dir)
+    specs, spec_problems = load_layer_specs(layers_dir or current_layers())
     problems.extend(spec_problems)
     # before the models: a NUL or an escape sequence must not reach a pattern, a message or a rendered script
     controls = [("aws:" + p if p.startswith("region:") else p) for p in control_characters(data)]

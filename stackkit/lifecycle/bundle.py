@@ -36,7 +36,7 @@ from stackkit.lifecycle import refs
 from stackkit.lifecycle import script as _script
 from stackkit.lifecycle.script import digest, spec_name
 from stackkit.lifecycle.users import users_parts, users_script
-from stackkit.paths import LAYERS_DIR, PACKAGE, ROOT
+from stackkit.paths import PACKAGE, ROOT, layers_dir
 
 LIBRARY_DIR = ROOT / ".stackkit/library"                  # the uploads, as the engine reads them (content-addressed)
 # CopyToRemote writes the upload to stackkit.lifecycle.script.UPLOAD: relative, so the SSH user's home (SFTP's starting
@@ -74,13 +74,13 @@ _PARTS: dict[tuple[Any, ...], _LayerPart] = {}
 
 
 def _part(spec: LayerSpec, layer: str, events: list[str]) -> _LayerPart:
-    stats = tuple((st.st_size, st.st_mtime_ns) for st in (os.stat(LAYERS_DIR / n) for n in _files_of(spec, layer, events)))
-    key = (id(spec), layer, tuple(events), str(LAYERS_DIR), stats)
+    stats = tuple((st.st_size, st.st_mtime_ns) for st in (os.stat(layers_dir() / n) for n in _files_of(spec, layer, events)))
+    key = (id(spec), layer, tuple(events), str(layers_dir()), stats)
     hit = _PARTS.get(key)
     if hit is None or hit.spec is not spec:
         reads = refs.Reads()
         for name in _files_of(spec, layer, events):
-            reads.update(refs.reads(LAYERS_DIR, name))
+            reads.update(refs.reads(layers_dir(), name))
         data = _spec_data(spec, layer, events, reads)
         hit = _PARTS[key] = _LayerPart(spec, reads, data, _remember(json.dumps(data, sort_keys=True).encode()))
     return hit
@@ -109,7 +109,7 @@ def _spec_data(spec: LayerSpec, layer: str, events: list[str], reads: refs.Reads
         "users": dump["users"] if "setup" in events else [],
         "context": dump if "layer" in reads.whole else refs.prune(dump, reads.paths["layer"]),
         # the digest of each file it renders (the job names only this metadata's digest: one per layer)
-        "files": {name: _remember((LAYERS_DIR / name).read_bytes()) for name in _files_of(spec, layer, events)},
+        "files": {name: _remember((layers_dir() / name).read_bytes()) for name in _files_of(spec, layer, events)},
     }
     out: dict[str, Any] = json.loads(json.dumps(data, sort_keys=True))
     return out
@@ -234,7 +234,7 @@ def bundle(loaded: Loaded, instance: str, views: dict[str, dict[str, Any]], app:
            volumes: list[dict[str, str]] | None = None) -> str:
     """The whole script one command of `instance` runs on the host, as the plan renders it."""
     j = job(loaded, instance, views, app=app, volumes=volumes)
-    return _script.script(j, _specs(loaded, j), LAYERS_DIR)
+    return _script.script(j, _specs(loaded, j), layers_dir())
 
 
 def stdin(loaded: Loaded, instance: str, views: dict[str, dict[str, Any]], app: str | None = None,
@@ -243,7 +243,7 @@ def stdin(loaded: Loaded, instance: str, views: dict[str, dict[str, Any]], app: 
     expected: not of the runtime's shell library). The runtime is the library's (its `runtime` file names it): a
     release that changes only the runtime changes no command's input."""
     j = job(loaded, instance, views, app=app, volumes=volumes)
-    payload = {"expect": _script.expected(_script.script_parts(j, _specs(loaded, j), LAYERS_DIR)), "job": j,
+    payload = {"expect": _script.expected(_script.script_parts(j, _specs(loaded, j), layers_dir())), "job": j,
                "files": files(loaded, instance, list(views), app)}
     return json.dumps(payload, sort_keys=True, separators=(",", ":")) + "\n"
 
@@ -281,7 +281,7 @@ def rendered(text: str) -> str:
     p = payload(text)
     if "users" in p:
         return users_script(p["users"])
-    return _script.script(p["job"], {la: spec_of(p, la) for la in _script.layers_of(p["job"])}, LAYERS_DIR)
+    return _script.script(p["job"], {la: spec_of(p, la) for la in _script.layers_of(p["job"])}, layers_dir())
 
 
 def staged_files(text: str) -> dict[str, str]:
@@ -293,4 +293,4 @@ def staged_files(text: str) -> dict[str, str]:
         return {}
     specs = {la: spec_of(p, la) for la in _script.layers_of(p["job"])}
     return {dest: content for e, _ in p["job"]["events"]
-            for _, _, dest, _, content in _script.staged(p["job"], specs, e, LAYERS_DIR)}
+            for _, _, dest, _, content in _script.staged(p["job"], specs, e, layers_dir())}

@@ -26,7 +26,7 @@ from typing import Any
 import jinja2
 
 from stackkit.errors import TemplateError
-from stackkit.paths import LAYERS_DIR
+from stackkit.paths import layers_dir as current_layers
 
 
 class Escaped(str):
@@ -115,7 +115,7 @@ def is_shell(template: str) -> bool:
 
 
 @lru_cache(maxsize=8)
-def environment(layers_dir: str = str(LAYERS_DIR), shell: bool = True) -> jinja2.Environment:
+def environment(layers_dir: str, shell: bool = True) -> jinja2.Environment:
     env = jinja2.Environment(
         finalize=_shell_finalize if shell else _config_finalize,
         loader=jinja2.FileSystemLoader(layers_dir),
@@ -138,8 +138,9 @@ def environment(layers_dir: str = str(LAYERS_DIR), shell: bool = True) -> jinja2
     return env
 
 
-def render(template: str, context: dict[str, Any], layers_dir: Path = LAYERS_DIR) -> str:
+def render(template: str, context: dict[str, Any], layers_dir: Path | None = None) -> str:
     """Render `template` (a path relative to layers/, e.g. 'frontend/haproxy.cfg.j2') with `context`."""
+    layers_dir = layers_dir or current_layers()
     env = environment(str(layers_dir), is_shell(template))
     try:
         return env.get_template(template).render(**context)

@@ -16,7 +16,7 @@ import pulumi
 
 from stackkit.config.stackfile import StackFile, read_stack_file
 from stackkit.errors import ConfigError, DataMoveError, PlanError
-from stackkit.paths import ROOT
+from stackkit.paths import ROOT, use_layers_of
 from stackkit.plan.mocks import RecordingMonitor, Registration, StackkitMocks, is_secret
 from stackkit.plan.runtime import run_with_mocks, young_gc_only
 
@@ -119,6 +119,7 @@ def evaluate(stack: str | Path | StackFile, *, overrides: dict[str, Any] | None 
     """
     sf = stack if isinstance(stack, StackFile) else read_stack_file(
         Path(stack) if isinstance(stack, Path) or str(stack).endswith(".yaml") else ROOT / f"Pulumi.{stack}.yaml")
+    use_layers_of(sf.path)      # the layers beside the stack file first, as `pulumi up` in its project finds them
     config = copy.deepcopy(sf.config)
     config.update(overrides or {})
     # validated once, by the program itself (stackkit.program): a bad config raises ConfigError before anything is

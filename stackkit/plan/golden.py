@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 from stackkit.lifecycle import bundle, script
-from stackkit.paths import LAYERS_DIR
+from stackkit.paths import layers_dir
 from stackkit.plan.evaluate import ROOT, Plan, evaluate
 
 GOLDEN = ROOT / "tests/golden"
@@ -28,8 +28,8 @@ def rendered(plan: Plan) -> dict[str, str]:
         job = p["job"]
         specs = {la: bundle.spec_of(p, la) for la in script.layers_of(job)}
         for event, _ in job["events"]:
-            staged = script.staged(job, specs, event, LAYERS_DIR)
-            for layer, _path, body in script.layer_scripts(job, specs, event, LAYERS_DIR):
+            staged = script.staged(job, specs, event, layers_dir())
+            for layer, _path, body in script.layer_scripts(job, specs, event, layers_dir()):
                 key = f"{layer}/{event}.sh"
                 if key in out:
                     continue
