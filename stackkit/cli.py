@@ -1,4 +1,4 @@
-"""python -m stackkit: schema | plan | clone | graph | docs | secrets | local. Errors print without a traceback."""
+"""python -m stackkit: schema | plan | clone | graph | docs | secrets | local | console. Errors print without a traceback."""
 
 from __future__ import annotations
 
@@ -68,5 +68,6 @@ def _extra_commands() -> list:
     sub-command that silently disappears."""
     import importlib
 
-    modules = ("stackkit.clone", "stackkit.graph", "stackkit.docs", "stackkit.secrets", "stackkit.local.cli")
+    modules = ("stackkit.clone", "stackkit.graph", "stackkit.docs", "stackkit.secrets", "stackkit.local.cli",
+               "stackkit.console.cli")
     return [importlib.import_module(m).register for m in modules]
