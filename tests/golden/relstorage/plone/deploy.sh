@@ -113,6 +113,7 @@ elif site_id:
 # client doing the same at the same time) is logged; the next deploy or configure tries again.
 set -euo pipefail
 site=${1:-}
+password=$(cat)     # read whole first: the caller's pipe never breaks, whatever this script decides below
 state=/var/lib/stackkit/plone
 venv=/srv/zope/current/.venv
 marker=$state/site-created${site:+.$site}
@@ -122,7 +123,7 @@ plone=0
 if [ -f "$state/.admin-user" ] && { [ "$plone" = 0 ] || [ -z "$site" ] || [ -f "$marker" ]; }; then
   exit 0
 fi
-if sudo -u zope "$venv/bin/zconsole" run /etc/stackkit/plone/zope.conf /etc/stackkit/plone/create-site.py ${site:+"$site"}; then
+if printf '%s\n' "$password" | sudo -u zope "$venv/bin/zconsole" run /etc/stackkit/plone/zope.conf /etc/stackkit/plone/create-site.py ${site:+"$site"}; then
   touch "$state/.admin-user"
   if [ "$plone" = 1 ] && [ -n "$site" ]; then touch "$marker"; fi
 else
