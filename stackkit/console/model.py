@@ -164,9 +164,10 @@ def _iso(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)    # the Automation API's history gives naive UTC
 
 
 def _stamp(text: str | None) -> str | None:

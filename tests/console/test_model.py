@@ -107,3 +107,8 @@ def test_secrets_are_decided_by_their_signature() -> None:
     sig = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
     assert is_secret({**sig, "ciphertext": "x"}) and is_secret({**sig, "plaintext": '"x"'})
     assert not is_secret({"4dabf18193072939515e22adb298388d": "something else"}) and not is_secret("[secret]")
+
+
+def test_a_naive_update_time_is_utc(data: dict[str, Any]) -> None:
+    naive = build(data["export"]["deployment"], data["outputs"], "2026-12-05T05:00:00")
+    assert {r.instance for r in naive.configure_reran} == {"app1", "db1", "web1"}
