@@ -30,9 +30,9 @@ golden: ## regenerate the golden files of the rendered layer scripts (tests/gold
 docs: golden ## regenerate every generated file: docs/layers.md, README's production graph, the golden files
 	$(PY) -m stackkit docs
 
-APP ?= site
+APP ?= plone
 
-local-up: setup ## the staging stack on Debian 12 machines on this host (root), serving examples/site (APP=plone: a real Plone site); prints its URL
+local-up: setup ## the staging stack on Debian 12 machines on this host (root), serving a real Plone site (examples/plone; APP=site: a bare Zope project); prints its URL
 	$(PY) -m stackkit local up staging --app site=examples/$(APP)
 
 local-down: ## stop and remove the local machines (volumes are kept)

@@ -1,5 +1,5 @@
-"""stackkit (or python -m stackkit): schema | plan | clone | graph | docs | secrets | local | import. Errors print without a
-traceback."""
+"""stackkit (or python -m stackkit): schema | plan | clone | graph | docs | secrets | local | import | console. Errors
+print without a traceback."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 from stackkit import clone, docs, graph, importer, secrets
 from stackkit.config.schema import schema
 from stackkit.config.stackfile import stack_path
+from stackkit.console import cli as console_cli
 from stackkit.errors import StackkitError
 from stackkit.local import cli as local_cli
 from stackkit.plan.against import against, render
@@ -17,7 +18,8 @@ from stackkit.plan.evaluate import evaluate
 from stackkit.plan.show import tree
 
 # sub-commands that live in their own modules: each registers its own parser
-EXTRA = (clone.register, graph.register, docs.register, secrets.register, local_cli.register, importer.register)
+EXTRA = (clone.register, graph.register, docs.register, secrets.register, local_cli.register, importer.register,
+         console_cli.register)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

@@ -135,6 +135,8 @@ def up(args: argparse.Namespace) -> int:
           f"{len(scripts)} of them lifecycle commands")
     for url in urls(ls):
         print(f"serving: {url}")
+    workdir = "" if Path(args.workdir) == DEFAULT_WORKDIR else f" --workdir {args.workdir}"
+    print(f"console: python -m stackkit console {ls.stack} --local{workdir} --serve 8000")
     return 0
 
 

@@ -36,7 +36,9 @@ from stackkit.paths import ROOT
 
 HERE = Path(__file__).resolve().parent
 WORKDIR = Path(os.environ.get("STACKKIT_E2E_DIR", "/var/tmp/stackkit-e2e"))
-BRIDGE, SUBNET = "skbr1", "10.214.0.0/24"
+# the bridge and subnet (another pair lets a second e2e run share the host)
+BRIDGE = os.environ.get("STACKKIT_E2E_BRIDGE", "skbr1")
+SUBNET = os.environ.get("STACKKIT_E2E_SUBNET", "10.214.0.0/24")
 COMMAND = "command:remote:Command"
 DELETES = ("undeploy", "shutdown", "lock_users")     # the events a command's delete runs
 PHASE = {"create": "create", "create-replacement": "create", "update": "update", "delete": "delete",
@@ -292,15 +294,18 @@ def cluster() -> Any:
 
 # The e2e modules share one cluster: test_cluster.py converges it and changes it the way operators do; the other
 # modules (auto healing, host keys, users) build on the converged cluster while it still serves the app; removing the
-# app is test_cluster.py's last step, so it runs after all of them; then test_plone.py brings it back as Plone.
+# app is test_cluster.py's last step, so it runs after all of them; then test_plone_first.py brings it back as the
+# Zope app and switches it to Plone, and test_plone.py goes on with Plone.
 LAST = "test_removing_the_app_undeploys_once"
 
 
 def _e2e_order(item: pytest.Item) -> int:
     if item.path.name == "test_zz_destroy.py":
-        return 4                     # pulumi destroy: the very last
+        return 5                     # pulumi destroy: the very last
+    if item.path.name == "test_plone_first.py":
+        return 3                     # the app comes back as Zope, then switches to Plone, after the removal
     if item.path.name == "test_plone.py":
-        return 3                     # the app comes back as a real Plone site, after the removal
+        return 4                     # then goes on as a real Plone site
     if item.name == LAST:
         return 2
     return 0 if item.path.name == "test_cluster.py" else 1

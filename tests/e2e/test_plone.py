@@ -3,7 +3,9 @@ deployed to the plone instances, the site created once by configure, its front p
 varnish -> haproxy -> Zope, nginx rewriting to /Plone), a Document created through the REST API on one Zope client
 and read back through another and through the frontend, and a rolling deploy of a new revision under traffic.
 
-Runs last (tests/e2e/conftest.py): after test_cluster.py removed its app, app "site" comes back as Plone.
+Runs last (tests/e2e/conftest.py): after test_cluster.py removed its app and test_plone_first.py brought it back as
+the Zope app and switched it to Plone (the site created by that deploy); alone, its fixture makes the first Plone
+deploy, site creation included.
 Alone: pytest tests/e2e/test_cluster.py::test_converge tests/e2e/test_plone.py
 """
 

@@ -46,7 +46,8 @@ http {
     proxy_set_header X-Forwarded-Host $host;
     proxy_read_timeout 300s;
 
-    # any other name (and the load balancer's health check): the first app, or a health answer
+    # any other name (an address, the load balancer's DNS name) is served as the first app's first domain is (its
+    # Plone site, or its redirect to HTTPS); and the load balancer's health check
     server {
         listen 80 default_server;
         server_name _;
@@ -56,6 +57,7 @@ http {
             return 200 "ok\n";
         }
         location / {
+            rewrite ^/(.*)$ /VirtualHostBase/$scheme/$host:$server_port/Plone/VirtualHostRoot/$1 break;
             proxy_pass http://varnish;
         }
     }
