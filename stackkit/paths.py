@@ -43,8 +43,8 @@ def layer_search_path(stack_file: Path) -> list[Path]:
     """Where a stack file's layers are looked up, first match wins: `layers/` beside the stack file (an imported or
     your own project), then stackkit's own (LAYERS_DIR)."""
     beside = stack_file.resolve().parent / "layers"
-    return [beside, SHIPPED_LAYERS_DIR] if beside.is_dir() and beside != SHIPPED_LAYERS_DIR.resolve() \
-        else [SHIPPED_LAYERS_DIR]
+    own = beside.is_dir() and beside not in (SHIPPED_LAYERS_DIR.resolve(), PACKAGED_LAYERS.resolve())
+    return [beside, SHIPPED_LAYERS_DIR] if own else [SHIPPED_LAYERS_DIR]
 
 
 def layers_tree(stack_file: Path) -> Path:

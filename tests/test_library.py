@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from stackkit import paths
 from stackkit.lifecycle import boot, bundle, host, script
 from stackkit.lifecycle.script import digest
 from stackkit.plan.evaluate import Plan, Resource
@@ -220,7 +221,8 @@ def test_a_changed_script_changes_only_the_commands_that_run_it(stack_files: dic
         fh.write("\n# a comment only\n")
     mp = pytest.MonkeyPatch()
     try:
-        mp.setattr(bundle, "LAYERS_DIR", layers)
+        mp.setattr(paths, "SHIPPED_LAYERS_DIR", layers)       # the layers in use, as STACKKIT_LAYERS_DIR sets them
+        mp.setattr(paths, "LAYERS_DIR", layers)
         after = evaluate(stack_files["production"])
     finally:
         mp.undo()

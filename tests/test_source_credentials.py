@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stackkit.cluster.state import configure_apps, source_record
+from stackkit.cluster.state import app_record, configure_apps, source_record
 from stackkit.config.load import load
 from stackkit.config.patch import apply
 from stackkit.config.stackfile import read_stack_file
@@ -41,9 +41,9 @@ def test_the_record_carries_credentials_only_where_deployed(loaded) -> None:  # 
 
 
 def test_the_deploy_hands_them_to_git_through_a_0600_file(loaded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    record = {"name": "site", "deploy_to": "/srv/apps/site",
-              "source": source_record(loaded.config.apps["site"].source, here=True)}
-    attrs = loaded.attrs[loaded.config.app_instances("site")[0]]
+    instance = loaded.config.app_instances("site")[0]
+    record = app_record(loaded, "site", instance)        # the deploy's own record of the app, credentials included
+    attrs = loaded.attrs[instance]
     script = render("plone/deploy.sh.j2", {"app": record, "attrs": attrs}, layers_dir=ROOT / "layers")
     lines = [line for line in script.splitlines() if "p%40ss" in line]
     assert len(lines) == 1 and lines[0].startswith("printf '%s\\n' ")       # a builtin into a pipe: no argv
