@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 from stackkit.plan.evaluate import Plan, Resource, evaluate
+from stackkit.plan.golden import rendered
 
 SG = "aws:ec2/securityGroup:SecurityGroup"
 RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -268,3 +269,12 @@ def test_which_instances_heal(stack_files: dict, layers: dict, types: dict, expe
                      for n, s in sf.config["stackkit:instances"].items()}
     plan = evaluate(sf, overrides={"stackkit:layers": cfg_layers, "stackkit:instances": cfg_instances})
     assert {r.name for r in healing_alarms(plan)} == expected
+
+
+def test_a_stack_without_apps_plans_and_its_plone_instances_make_no_site(stack_files: dict) -> None:
+    """The plone layer's configure with no app deployed on the instance (the app removed): it still renders (a
+    template error once stopped removing the app) and calls no site creation."""
+    before = rendered(evaluate(stack_files["production"]))["plone/configure.sh"]
+    after = rendered(evaluate(stack_files["production"].with_change({"-apps.site": None})))["plone/configure.sh"]
+    assert "| /usr/local/sbin/stackkit-plone-site" in before
+    assert "| /usr/local/sbin/stackkit-plone-site" not in after and "sk_install /usr/local/sbin/stackkit-plone-site" in after

@@ -138,7 +138,8 @@ def refusal(exc: Any) -> list[str]:
     """The problems a failed preview reported: a stackkit error's problem lines (StackkitError subclasses print one
     problem per line, indented by two spaces, under a one-line head) or, for any other failure, the engine's errors."""
     raw = [line for _, text in exc.recorder.errors for line in text.splitlines()]
-    problems = [line.strip() for line in raw if line.startswith("  ") and line.strip()]
+    # once each: the engine may report the program's error in more than one diagnostic
+    problems = list(dict.fromkeys(line.strip() for line in raw if line.startswith("  ") and line.strip()))
     if problems:
         return problems
     found = [line.strip() for line in raw if line.strip() and not line.strip().startswith(
