@@ -60,6 +60,18 @@ http {
             rewrite ^/(.*)$ /VirtualHostBase/$scheme/$host:$server_port/Plone/VirtualHostRoot/$1 break;
             proxy_pass http://varnish;
         }
+        # the front page is the site's; while the app has no such site (a Zope app that is not Plone yet), Zope's own
+        # root answers instead of a 404 (a Plone site's front page is never a 404)
+        location = / {
+            rewrite ^/(.*)$ /VirtualHostBase/$scheme/$host:$server_port/Plone/VirtualHostRoot/$1 break;
+            proxy_pass http://varnish;
+            proxy_intercept_errors on;
+            error_page 404 = @zope_root;
+        }
+        location @zope_root {
+            rewrite ^ / break;
+            proxy_pass http://varnish;
+        }
     }
 
     # app site
@@ -68,6 +80,17 @@ http {
         server_name staging.example.org;
         location / {
             rewrite ^/(.*)$ /VirtualHostBase/$scheme/$host:$server_port/Plone/VirtualHostRoot/$1 break;
+            proxy_pass http://varnish;
+        }
+        # as in the default server: the site's front page, else Zope's root
+        location = / {
+            rewrite ^/(.*)$ /VirtualHostBase/$scheme/$host:$server_port/Plone/VirtualHostRoot/$1 break;
+            proxy_pass http://varnish;
+            proxy_intercept_errors on;
+            error_page 404 = @zope_root;
+        }
+        location @zope_root {
+            rewrite ^ / break;
             proxy_pass http://varnish;
         }
     }
