@@ -15,6 +15,7 @@ from pathlib import Path
 
 from jinja2 import nodes
 
+from stackkit.errors import TemplateError
 from stackkit.lifecycle.render import environment, is_shell
 
 ROOTS = ("attrs", "layer")
@@ -64,8 +65,15 @@ def _walk(node: nodes.Node, out: Reads) -> None:
 @cache
 def _reads(layers_dir: str, name: str, source: str) -> Reads:
     env = environment(layers_dir, is_shell(name))
+    tree = env.parse(source, name=name)
+    for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        tag = {nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "from ... import",
+               nodes.Extends: "extends"}[type(node)]
+        raise TemplateError(f"layers/{name}:{node.lineno}: {{% {tag} %}} is not supported: the instance renders each "
+                            "file of layer.yaml's scripts and templates from its own source alone, so another file it "
+                            "names would not be there; write its text into this file")
     out = Reads()
-    _walk(env.parse(source, name=name), out)
+    _walk(tree, out)
     return out
 
 
