@@ -18,12 +18,16 @@ from stackkit.paths import ROOT
 
 
 def test_a_new_folder_is_0700_whatever_the_umask(tmp_path: Path) -> None:
+    os.chmod(tmp_path, 0o755)
     old = os.umask(0)
     try:
-        made = private_dir(tmp_path / "a" / "cloud")
+        made = private_dir(tmp_path / "a" / "cloud" / "fleet")
     finally:
         os.umask(old)
-    assert stat.S_IMODE(made.stat().st_mode) == 0o700
+    # and so is every folder it made on the way (the local cloud's `cloud/` was 0755 when `fleet/` came first)
+    for folder in (made, made.parent, made.parent.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755              # a folder that was there is left as it was
 
 
 @pytest.mark.parametrize("mode", [0o770, 0o757, 0o777])

@@ -22,7 +22,8 @@ def private_dir(path: Path) -> Path:
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():
+            private_dir(path.parent)        # a folder this creates on the way is as private as the one asked for
         try:
             os.mkdir(path, 0o700)
         except FileExistsError:
