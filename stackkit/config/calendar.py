@@ -1,5 +1,5 @@
 """systemd calendar expressions (a timer's OnCalendar=), checked as systemd 252 parses them (`systemd-analyze calendar`,
-src/shared/calendarspec.c; the grammar in systemd.time(7), "Calendar Events"), so a value that passes load never
+systemd's own source, calendarspec.c; the grammar in systemd.time(7), "Calendar Events"), so a value that passes load never
 makes the timer unit fail on the host.
 
     [weekdays] [[year-]month-day | [year-]month~day] [hour:minute[:second]] [UTC | an IANA zone]

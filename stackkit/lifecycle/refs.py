@@ -19,6 +19,9 @@ from stackkit.errors import TemplateError
 from stackkit.lifecycle.render import environment, is_shell
 
 ROOTS = ("attrs", "layer")
+# the tags that name another file, which the instance would not have (it renders only the files layer.yaml lists)
+OTHER_FILE = {nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "from ... import",
+              nodes.Extends: "extends"}
 
 
 @dataclass
@@ -66,10 +69,8 @@ def _walk(node: nodes.Node, out: Reads) -> None:
 def _reads(layers_dir: str, name: str, source: str) -> Reads:
     env = environment(layers_dir, is_shell(name))
     tree = env.parse(source, name=name)
-    for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
-        tag = {nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "from ... import",
-               nodes.Extends: "extends"}[type(node)]
-        raise TemplateError(f"layers/{name}:{node.lineno}: {{% {tag} %}} is not supported: the instance renders each "
+    for node in tree.find_all(tuple(OTHER_FILE)):
+        raise TemplateError(f"layers/{name}:{node.lineno}: {{% {OTHER_FILE[type(node)]} %}} is not supported: the instance renders each "
                             "file of layer.yaml's scripts and templates from its own source alone, so another file it "
                             "names would not be there; write its text into this file")
     out = Reads()
