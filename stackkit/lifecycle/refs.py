@@ -70,7 +70,8 @@ def _reads(layers_dir: str, name: str, source: str) -> Reads:
     env = environment(layers_dir, is_shell(name))
     tree = env.parse(source, name=name)
     for node in tree.find_all(tuple(OTHER_FILE)):
-        raise TemplateError(f"layers/{name}:{node.lineno}: {{% {OTHER_FILE[type(node)]} %}} is not supported: the instance renders each "
+        tag = OTHER_FILE[type(node)]
+        raise TemplateError(f"layers/{name}:{node.lineno}: {{% {tag} %}} is not supported: the instance renders each "
                             "file of layer.yaml's scripts and templates from its own source alone, so another file it "
                             "names would not be there; write its text into this file")
     out = Reads()
