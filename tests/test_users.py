@@ -73,6 +73,16 @@ def test_the_users_bundle_is_valid_bash(prod: StackFile, tmp_path: Path) -> None
     subprocess.run(["bash", "-n", str(script)], check=True)      # parsed only: the bundle is never run on this host
 
 
+def test_every_script_leaves_the_state_folder_readable_to_the_daemons(prod: StackFile) -> None:
+    """/etc/stackkit holds configs that daemons read as their own users when they start (zope reads
+    /etc/stackkit/plone/zope.ini): a users step that made it 0700 left Plone unable to start at the next boot."""
+    made = re.compile(r"^\s*install -d (?:-m (\d+) )?/etc/stackkit$", re.M)
+    for name, text in bundles(evaluate(_with(prod, {"users.alice": ALICE}))).items():
+        modes = made.findall(text)
+        assert modes, f"{name}: does not create /etc/stackkit"
+        assert set(modes) == {"0755"}, f"{name}: /etc/stackkit made with mode(s) {modes}"
+
+
 HOSTILE_COMMENT = "a'b\"c $(touch /tmp/SKPWNED-users) `id` ${HOME} \\ %s {} ; x"
 
 

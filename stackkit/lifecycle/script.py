@@ -28,6 +28,10 @@ from stackkit.cluster.opsworks import node
 from stackkit.lifecycle.render import render
 
 STATE_DIR = "/etc/stackkit"
+# Every script's first step (the events' and the users step's alike). 0755, not 0700: the daemons read their configs
+# under it when they start, after a reboot too (zope reads /etc/stackkit/plone/zope.ini as its own user); what is
+# private in it is private by its own mode (state.json, node.json 0600, staged/ 0700, app.env 0600).
+MAKE_STATE_DIR = f"  install -d -m 0755 {STATE_DIR}\n"
 STAGED = f"{STATE_DIR}/staged"
 
 STORE = "/etc/stackkit/lib"            # the instance's library store (stackkit.lifecycle.boot has the same literal)
@@ -242,9 +246,7 @@ def script_parts(job: dict[str, Any], specs: dict[str, dict[str, Any]], layers_d
     main = (
         SK_PUT +
         "sk_main() {\n"
-        # 0755, not 0700: the daemons read their configs under it after a reboot (zope reads /etc/stackkit/plone/);
-        # what is private in it is private by its own mode (state.json, node.json 0600, staged/ 0700, app.env 0600)
-        f"  install -d -m 0755 {STATE_DIR}\n"
+        f"{MAKE_STATE_DIR}"
         "  case \"${1:-}\" in\n"
         f"{cases}"
         "  prepare)\n"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stackkit.lifecycle.script import SK_PUT, STATE_DIR, _heredoc, library_text, q, shell_library
+from stackkit.lifecycle.script import MAKE_STATE_DIR, SK_PUT, STATE_DIR, _heredoc, library_text, q, shell_library
 
 STAGED = f"{STATE_DIR}/users.staged"     # users.sh's SK_USERS_STAGED: apart from the events' staged folder
 EVENTS = ("users", "lock_users")
@@ -35,7 +35,7 @@ def users_parts(instance: str, view: dict[str, Any]) -> tuple[str, str, str]:
     main = (
         SK_PUT +
         "sk_main() {\n"
-        f"  install -d -m 0700 {STATE_DIR}\n"
+        f"{MAKE_STATE_DIR}"
         "  case \"${1:-}\" in\n"
         "  users)\n" + "".join(converge) + "    ;;\n"
         "  lock_users)\n"

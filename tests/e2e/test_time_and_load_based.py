@@ -52,7 +52,16 @@ def wait_status(cluster: Cluster, instance: str, wanted: str, timeout: float = 1
         if mine and all(st.startswith(wanted) for st, _ in mine.values()):
             return round(time.monotonic() - t0, 1)
         time.sleep(0.5)
-    raise AssertionError(f"{instance}'s backends not {wanted} after {timeout} s: {servers(cluster)}")
+    raise AssertionError(f"{instance}'s backends not {wanted} after {timeout} s: {servers(cluster)}\n"
+                         f"{what_it_runs(cluster, instance)}")
+
+
+def what_it_runs(cluster: Cluster, instance: str) -> str:
+    """What the instance says about its Zope clients and haproxy's agent, for a failure's message."""
+    out = cluster.sh(instance, "cat /var/lib/stackkit/agent-state; systemctl --no-pager --full status 'zope@*' "
+                               "stackkit-drain.service; journalctl --no-pager -b -n 60 -u 'zope@*'; "
+                               "curl -s -o /dev/null -w '%{http_code}\\n' http://127.0.0.1:8081/")
+    return out.stdout[-6000:] + out.stderr[-2000:]
 
 
 def served_by(cluster: Cluster, instance: str) -> int:
