@@ -13,7 +13,7 @@ import pytest
 from stackkit.config.stackfile import StackFile
 from stackkit.lifecycle import bundle
 from stackkit.lifecycle.scenarios import ALICE, BOB
-from stackkit.lifecycle.script import RUN_JOB, UPDATE_JOB, expected
+from stackkit.lifecycle.script import RUN_JOB, STATE_DIR, UPDATE_JOB, expected
 from stackkit.lifecycle.users import users_parts
 from stackkit.plan.evaluate import Plan, evaluate
 from tests.conftest import bundles
@@ -76,7 +76,7 @@ def test_the_users_bundle_is_valid_bash(prod: StackFile, tmp_path: Path) -> None
 def test_every_script_leaves_the_state_folder_readable_to_the_daemons(prod: StackFile) -> None:
     """/etc/stackkit holds configs that daemons read as their own users when they start (zope reads
     /etc/stackkit/plone/zope.ini): a users step that made it 0700 left Plone unable to start at the next boot."""
-    made = re.compile(r"^\s*install -d (?:-m (\d+) )?/etc/stackkit$", re.M)
+    made = re.compile(rf"^\s*install -d (?:-m (\d+) )?{re.escape(STATE_DIR)}$", re.M)
     for name, text in bundles(evaluate(_with(prod, {"users.alice": ALICE}))).items():
         modes = made.findall(text)
         assert modes, f"{name}: does not create /etc/stackkit"
