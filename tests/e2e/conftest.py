@@ -115,6 +115,12 @@ class UpReport:
     def changed(self, type_: str) -> list[Step]:
         return [s for s in self.steps if s.type == type_ and s.changes]
 
+    def timeline(self, since: float) -> str:
+        """The runs as `instance event: from-to s` after the wall-clock time `since` (a Traffic's t0), for a failure's
+        message: which script ran when a request failed."""
+        return "; ".join(f"{r.instance} {r.event}: {r.started - since:.1f}-{r.started - since + r.seconds:.1f} s"
+                         for r in sorted(self.runs, key=lambda r: r.started) if r.result == "ran")
+
 
 class Runs:
     """Collects every `stackkit-run` line the engine streams (a command's output arrives as diagnostics of its URN)."""
