@@ -273,3 +273,15 @@ def test_adopting_a_database_an_app_uses_imports_it(tmp_path: Path) -> None:
     assert rds["options"]["importId"] == "clitestdb" and rds["options"]["protect"]
     assert rds["inputs"]["identifier"] == "clitestdb"
     assert {"dbName", "username", "storageEncrypted", "dbSubnetGroupName"} <= set(rds["options"]["ignoreChanges"])
+
+
+def test_custom_json_overriding_opsworks_own_node_is_reported_not_carried() -> None:
+    snap = from_folder(DATA / "aws_docs" / "describe")
+    snap.stack["CustomJson"] = json.dumps({"deploy": {"simplejsp": {"environment": {"A": "1"}}},
+                                               "opsworks": {"ruby_version": "2.0"}, "notes": {"greeting": "hello"}})
+    proj = map_project(snap, Options(stack="test"))
+    assert proj.config["stackkit:stack"]["attributes"] == {"notes": {"greeting": "hello"}}
+    assert [c for c in proj.check if "CustomJson" in c] == [
+        f"Stack.CustomJson: '{k}' overrode OpsWorks' own node['{k}'], not carried: stackkit makes node.json's '{k}' "
+        "from the stack file; move each value to the app's environment or a layer's attributes, and the recipes that "
+        "read it with it" for k in ("deploy", "opsworks")]

@@ -30,7 +30,7 @@ APP_TYPE = "other"
 KEEP_RELEASES = 5             # OpsWorks' node[:opsworks][:deploy_keep_releases]
 MEMCACHED_LAYER = "memcached"
 MEMCACHED_PORT = 11211        # OpsWorks' deploy[app][:memcached][:port] without a memcached layer
-NODE_DEFAULTS = {"memcached_port": MEMCACHED_PORT, "apps": {}}     # node_facts' values a job leaves out
+NODE_DEFAULTS = {"memcached_port": MEMCACHED_PORT, "apps": {}, "custom": {}}   # node_facts' values a job leaves out
 ADAPTERS = {"postgres": "postgresql", "mysql": "mysql", "mariadb": "mysql"}
 
 
@@ -83,15 +83,20 @@ def _keep_releases(loaded: Loaded, instance: str, app: dict[str, Any]) -> int:
 
 
 def node_facts(loaded: Loaded, view: dict[str, Any]) -> dict[str, Any]:
-    """What `node` needs of the loaded config for this view: the memcached port, and per app of the view its deploy
-    user and keep_releases."""
+    """What `node` needs of the loaded config for this view: the memcached port, per app of the view its deploy
+    user and keep_releases, and the instance's custom JSON: its attributes under namespaces that none of the stack's
+    layers declares (OpsWorks merged custom JSON into the node; stackkit's own layers read theirs from `attrs`, so
+    only the user's own keys are node.json's, and a change of them re-runs only what hands node.json over: every
+    event of the instance). stackkit.config.attribute_types refuses the top-level keys node.json makes itself."""
     port = MEMCACHED_PORT
     if MEMCACHED_LAYER in loaded.specs and loaded.specs[MEMCACHED_LAYER].ports:
         port = loaded.specs[MEMCACHED_LAYER].ports[0].port
     instance = view["instance"]["name"]
     return {"memcached_port": port,
             "apps": {name: {**_deploy_user(loaded, app), "keep_releases": _keep_releases(loaded, instance, app)}
-                     for name, app in sorted(view["apps"].items())}}
+                     for name, app in sorted(view["apps"].items())},
+            "custom": {ns: v for ns, v in sorted(loaded.attrs.get(instance, {}).items())
+                       if not any(ns in spec.attributes for spec in loaded.specs.values())}}
 
 
 def _database(db: dict[str, Any] | None) -> dict[str, Any]:
@@ -175,6 +180,7 @@ def node(view: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
     me = view["instance"]
     deploy = {name: _deploy(view, facts, name, app) for name, app in view["apps"].items()}
     return {
+        **facts.get("custom", {}),      # the custom JSON, beside OpsWorks' own keys (never one of them: refused at load)
         "opsworks": {
             "activity": view["event"],
             "stack": {"name": view["stack"]["name"], "id": view["stack"]["name"], "region": region, "vpc_id": me.get("vpc_id"),

@@ -18,6 +18,9 @@ from stackkit.config.attribute_kinds import attribute_leaves, value_problem
 from stackkit.config.layerspec import LayerSpec
 from stackkit.config.models import StackConfig
 
+# the top-level keys /etc/stackkit/node.json makes itself (stackkit.cluster.opsworks.node), which custom JSON joins
+NODE_KEYS = ("opsworks", "deploy", "haproxy")
+
 
 def attribute_types(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[str]:
     """Every attribute value set in the stack file, checked against the type of the layer that owns its namespace."""
@@ -28,8 +31,13 @@ def attribute_types(cfg: StackConfig, specs: dict[str, LayerSpec]) -> Iterator[s
     for where, attrs in sources:
         for namespace, values in sorted(attrs.items()):
             spec = owners.get(namespace)
+            if spec is None and namespace in NODE_KEYS:
+                yield (f"{where}.{namespace}: node.json's '{namespace}' is made by stackkit from the stack file (apps, "
+                       f"layers, instances), not merged from custom JSON; set what it holds there (an app's "
+                       f"environment, a layer's attributes) or rename the key")
+                continue
             if spec is None:
-                continue  # custom JSON of the user's own: no stackkit template reads it
+                continue  # custom JSON of the user's own: node.json carries it (stackkit.cluster.opsworks.node_facts)
             if not isinstance(values, dict):
                 yield f"{where}.{namespace}: must be a mapping of layer {spec.name}'s attributes"
                 continue

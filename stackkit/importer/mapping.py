@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stackkit.config import instance_types
+from stackkit.config.attribute_types import NODE_KEYS
 from stackkit.config.inputs import domain_problem
 from stackkit.config.models import ENV_NAME
 from stackkit.errors import OpsWorksImportError
@@ -140,6 +141,17 @@ class _Mapper:
     def note(self, what: str, why: str) -> None:
         self.p.reported.append((what, why))
 
+    def custom_json(self, attrs: Any, where: str) -> Any:
+        """`attrs` without the keys node.json makes itself (an OpsWorks override of its own `deploy`, `opsworks` or
+        `haproxy` node): each one left out is a line of IMPORT.md's checks, never a stack file that does not load."""
+        if not isinstance(attrs, dict):
+            return attrs
+        for key in sorted(k for k in attrs if k in NODE_KEYS):
+            self.p.check.append(f"{where}: '{key}' overrode OpsWorks' own node['{key}'], not carried: stackkit makes "
+                                f"node.json's '{key}' from the stack file; move each value to the app's environment "
+                                "or a layer's attributes, and the recipes that read it with it")
+        return {k: v for k, v in attrs.items() if k not in NODE_KEYS}
+
     def secret(self, path: str, where: str) -> dict[str, str]:
         self.p.secrets.append((path, where))
         from stackkit.secrets import PLACEHOLDER
@@ -169,7 +181,7 @@ class _Mapper:
         if not self.o.admin_cidrs:
             self.p.check.append(f"stackkit:stack.admin_cidrs is {DOC_CIDR} (a documentation range): list your "
                                 "office/VPN ranges (OpsWorks had no such setting)")
-        attrs = _json(st.get("CustomJson"), "Stack.CustomJson", self.s.source)
+        attrs = self.custom_json(_json(st.get("CustomJson"), "Stack.CustomJson", self.s.source), "Stack.CustomJson")
         if attrs:
             out["attributes"] = attrs
             self.p.mapped.append(("Stack.CustomJson", "stackkit:stack.attributes"))
@@ -228,7 +240,8 @@ class _Mapper:
             vols = self.layer_volumes(la, name, place)
             if vols:
                 spec["volumes"] = vols
-            attrs = _json(la.get("CustomJson"), f"{place}.CustomJson", self.s.source)
+            attrs = self.custom_json(_json(la.get("CustomJson"), f"{place}.CustomJson", self.s.source),
+                                     f"{place}.CustomJson")
             if attrs:
                 settings["attributes"] = attrs
             if _bool(la.get("AutoAssignElasticIps")):
