@@ -47,6 +47,9 @@ if [ "$changed" = 1 ] && [ "${#running[@]}" -gt 0 ]; then
     port=${unit#zope@}; port=${port%.service}
     systemctl restart "$unit"
     sk_wait_http "http://127.0.0.1:$port/" 180 499
+    # warm it before haproxy sends it traffic: a fresh process compiles the site's templates on its first page, which
+    # can take longer than a visitor waits (one request, its whole time: a cut-short retry would queue behind it)
+    curl -s -o /dev/null --max-time 180 -- "http://127.0.0.1:$port/"Plone || true
   done
   echo ready > /var/lib/stackkit/agent-state
   sleep 3
