@@ -165,9 +165,18 @@ def test_data_is_protected(plans: dict[str, Plan], stack: str) -> None:
     assert all(r.options["protect"] for r in data)
     unprotected = {r.type for r in plan.resources if not r.options["protect"]}
     assert not unprotected & {"aws:ebs/volume:Volume", "aws:rds/instance:Instance"}
+    by_instance: dict[str, list[Resource]] = {}
     for r in plan.of_type("aws:ec2/volumeAttachment:VolumeAttachment"):
         assert r.inputs["stopInstanceBeforeDetaching"] is True
         assert r.options["deleteBeforeReplace"] is True
+        by_instance.setdefault(r.parent, []).append(r)
+    # an instance's attachments move one after the other (docs/lifecycle.md, "replacing an instance"): each waits on the
+    # one before, so no second detach stops the instance while the first chain's shutdown runs
+    for attachments in by_instance.values():
+        for before, after in zip(attachments, attachments[1:], strict=False):
+            assert before.urn in after.options["dependsOn"], (after.urn, after.options["dependsOn"])
+    if stack == "production":
+        assert any(len(a) >= 2 for a in by_instance.values()), "production's ZEO server holds two volumes"
 
 
 def test_amis_and_azs_are_looked_up_per_region(stack_files: dict) -> None:

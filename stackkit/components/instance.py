@@ -160,8 +160,12 @@ class Instance(pulumi.ComponentResource):
                 # moving to a replacement instance: detach from the old one before attaching to the new one; an
                 # adopted volume already attached to its adopted instance: imported (device:volume:instance)
                 # (AWS does not keep stopInstanceBeforeDetaching: an import reads none, so it is not compared)
-                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, import_=(
-                    f"{device}:{vol.adopted[1]}:{args.import_id}" if vol.adopted else None),
+                # one after the other: the engine runs each delete-before-replace in its own chain, and the first
+                # chain also deletes the instance's shutdown command (it depends on every attachment): a second
+                # attachment replaced alongside would stop the instance while its shutdown still runs
+                opts=pulumi.ResourceOptions(
+                    parent=self, delete_before_replace=True, depends_on=self.attachments[-1:],
+                    import_=f"{device}:{vol.adopted[1]}:{args.import_id}" if vol.adopted else None,
                     ignore_changes=["stopInstanceBeforeDetaching"] if vol.adopted else None)))
             self.devices.append({"device": device, "mount_point": vol.mount_point, "volume": vol.name})
 
