@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import ipaddress
 import json
 import os
@@ -38,6 +39,18 @@ SUITE = "bookworm"
 BASE_PACKAGES = ("systemd,systemd-sysv,dbus,openssh-server,iproute2,python3,python3-venv,ca-certificates,curl,sudo,"
                  "procps,less,git")
 _STATE_LOCK = threading.Lock()
+NET_ADDR_SET = "3"      # /sys/class/net/<dev>/addr_assign_type: the address was set by a user, not taken from a port
+
+
+def bridge_mac(bridge: str) -> str:
+    """The bridge's own fixed MAC: locally administered, unicast, the same for the same bridge name on every host.
+
+    Linux gives a bridge without an address of its own the lowest MAC among its ports, so it changes whenever a
+    machine with a lower one starts or stops; the machines keep the old one in their ARP tables (the kernel sends no
+    gratuitous ARP by default), so their frames to the host go to a MAC no port answers until the entry is resolved
+    again, and a request in flight hangs. libvirt pins its bridges' MACs for the same reason."""
+    digest = hashlib.sha256(f"stackkit-bridge:{bridge}".encode()).digest()
+    return ":".join(f"{b:02x}" for b in (0x02, *digest[:5]))
 TOOLS = {"debootstrap": "debootstrap", "systemd-nspawn": "systemd-container", "ip": "iproute2",
          "iptables": "iptables", "ssh": "openssh-client", "ssh-keygen": "openssh-client"}
 
@@ -107,7 +120,11 @@ class Fleet:
         if str(self.subnet) in routes and f"dev {self.bridge}" not in routes:
             raise LocalError(f"{self.subnet} is already used on this host; pick another subnet for the fleet")
         if _run("ip", "link", "show", self.bridge, check=False).returncode != 0:
-            _run("ip", "link", "add", self.bridge, "type", "bridge")
+            _run("ip", "link", "add", self.bridge, "address", bridge_mac(self.bridge), "type", "bridge")
+        # its own MAC, also on a bridge an earlier version made without one (bridge_mac says why)
+        assign = Path(f"/sys/class/net/{self.bridge}/addr_assign_type")
+        if not assign.exists() or assign.read_text().strip() != NET_ADDR_SET:
+            _run("ip", "link", "set", self.bridge, "address", bridge_mac(self.bridge))
         addr = f"{self.gateway}/{self.subnet.prefixlen}"
         if addr not in _run("ip", "-4", "addr", "show", self.bridge).stdout:
             _run("ip", "addr", "add", addr, "dev", self.bridge)
