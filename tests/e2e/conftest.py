@@ -12,6 +12,7 @@ import base64
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -269,6 +270,16 @@ class Cluster:
 
     def url(self) -> str:
         return f"http://{self.address('web1')}/"
+
+    def haproxy_log(self, since: str = "-400s") -> str:
+        """web1's haproxy log lines of requests that took over 5 s or did not answer 200, for a failure's message."""
+        text = self.sh("web1", f"journalctl --no-pager -o cat -t haproxy --since {since}").stdout
+        slow = []
+        for line in text.splitlines():
+            m = re.search(r" (-?\d+)/(-?\d+)/(-?\d+)/(-?\d+)/(-?\d+) (\d{3}) ", line)
+            if m and (int(m[5]) > 5000 or m[6] != "200"):
+                slow.append(line)
+        return "haproxy, slow or failed:\n" + "\n".join(slow[-40:])
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import time
 import urllib.request
 from pathlib import Path
@@ -26,17 +25,6 @@ from tests.e2e.conftest import ROOT, Cluster, Traffic, basic_auth, http
 pytestmark = pytest.mark.e2e
 SITE = "Plone"
 DOMAIN = "site.test"          # the e2e app's domain (tests/e2e/Pulumi.e2e.yaml)
-
-
-def haproxy_log(cluster: Cluster, since: str = "-400s") -> str:
-    """web1's haproxy log lines of requests that took over 5 s or did not answer 200, for a failure's message."""
-    text = cluster.sh("web1", f"journalctl --no-pager -o cat -t haproxy --since {since}").stdout
-    slow = []
-    for line in text.splitlines():
-        m = re.search(r" (-?\d+)/(-?\d+)/(-?\d+)/(-?\d+)/(-?\d+) (\d{3}) ", line)
-        if m and (int(m[5]) > 5000 or m[6] != "200"):
-            slow.append(line)
-    return "haproxy, slow or failed:\n" + "\n".join(slow[-40:])
 
 
 def request(url: str, *, host: str | None = None, data: dict | None = None, auth: str | None = None,
@@ -106,7 +94,7 @@ def test_a_rolling_deploy_of_a_new_revision_under_traffic(cluster: Cluster, plon
     print(f"\nfigure plone_rolling_deploy: {{'seconds': {round(report.seconds, 1)}, 'requests': {traffic.sent}, "
           f"'failed': {traffic.failed}}}")
     assert deployed == set(cluster.plone_instances())
-    assert traffic.failed == 0, f"{traffic.errors}\nruns: {report.timeline(traffic.t0)}\n{haproxy_log(cluster)}"
+    assert traffic.failed == 0, f"{traffic.errors}\nruns: {report.timeline(traffic.t0)}\n{cluster.haproxy_log()}"
     for i in cluster.plone_instances():
         assert cluster.sh(i, "cat /srv/apps/site/current/VERSION").stdout == "2"
     status, _ = request(cluster.url() + "probe", host=DOMAIN)

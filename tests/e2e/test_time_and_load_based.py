@@ -129,7 +129,7 @@ def test_the_schedule_stops_and_starts_a_plone_instance_under_traffic(cluster: C
     traffic.stop()
     print(f"\nfigure schedule_stop_marked_down_seconds: {marked_down}; start_marked_up_seconds: {back_up}; "
           f"requests: {traffic.sent}, failed: {traffic.failed}")
-    assert traffic.failed == 0, traffic.errors
+    assert traffic.failed == 0, f"{traffic.errors}\n{cluster.haproxy_log()}"
     assert served_by(cluster, timed) > sessions, "the started instance serves again"
     # it drains itself again at its next stop (stackkit-drain.service, ordered after the Zope clients)
     assert cluster.sh(timed, "systemctl is-active stackkit-drain.service").stdout.strip() == "active"
@@ -157,7 +157,7 @@ def test_the_scaling_function_stops_and_starts_the_load_based_instance(cluster: 
     time.sleep(5)
     traffic.stop()
     print(f"\nfigure scaling_requests: {traffic.sent}, failed: {traffic.failed}")
-    assert traffic.failed == 0, traffic.errors
+    assert traffic.failed == 0, f"{traffic.errors}\n{cluster.haproxy_log()}"
     assert served_by(cluster, scaled) > sessions
     assert haproxy_cfg(cluster) == before
 
