@@ -14,39 +14,18 @@ Run: .venv/bin/python -m benchmarks.growth [--quick]
 from __future__ import annotations
 
 import gc
-import importlib
 import statistics
 import sys
 import time
 from typing import Any
 
 from benchmarks.common import command_input_bytes, sized
+from benchmarks.sdk import typed_class
 from stackkit.plan.evaluate import Plan, evaluate
 from stackkit.plan.mocks import RecordingMonitor, StackkitMocks
 
 SIZES = (10, 40, 160, 400)
 BUDGET = 10.0    # more rounds per size while they fit in this many seconds (10 instances: 6-8 rounds)
-
-
-def typed_class(token: str) -> tuple[type, dict[str, str]] | None:
-    """The SDK class a hand-written program would use for a resource type ("aws:ec2/instance:Instance" ->
-    pulumi_aws.ec2.Instance), and its arguments' wire name -> Python name; None for a type it cannot find."""
-    package, module, name = token.split(":")
-    modules = {"aws": "pulumi_aws", "command": "pulumi_command", "pulumi": "pulumi"}
-    if package not in modules:
-        return None
-    path = modules[package] if module in ("index", "pulumi") else f"{modules[package]}.{module.split('/')[0]}"
-    for candidate in (path, path + "_"):         # pulumi_aws.lambda_
-        try:
-            mod = importlib.import_module(candidate)
-        except ImportError:
-            continue
-        cls = getattr(mod, name, None)
-        args = getattr(sys.modules[cls.__module__], name + "Args", None) if cls is not None else None   # pulumi.stash
-        if cls is not None and args is not None:
-            from pulumi import _types
-            return cls, {wire: py for py, wire in _types.input_type_py_to_pulumi_names(args).items()}
-    return None
 
 
 def bare(plan: Plan, graph: bool = False, typed: bool = False, monitor: RecordingMonitor | None = None) -> float:
