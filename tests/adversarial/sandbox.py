@@ -25,6 +25,15 @@ from ruamel.yaml import YAML
 from stackkit.lifecycle.bundle import rendered
 
 HERE = Path(__file__).parent
+OVERLAID = ("etc", "srv", "var", "usr", "run", "opt", "tmp")     # sandbox.sh lays an overlay over each
+
+
+def mounts_under_overlaid(mountinfo: str) -> list[str]:
+    """The mount points strictly under a directory sandbox.sh overlays (field 5 of /proc/self/mountinfo, octal
+    escapes undone). The kernel refuses an overlay in a user namespace whose lower directory has mounts under it
+    (dmesg: "overlayfs: failed to clone lowerpath"): `ip netns` leaves /run/netns, a login session /run/user/<uid>."""
+    points = [line.split()[4].encode().decode("unicode_escape") for line in mountinfo.splitlines() if line.strip()]
+    return sorted(p for p in points if any(p.startswith(f"/{d}/") for d in OVERLAID))
 HOST = YAML(typ="safe").load((HERE / "host.yaml").read_text())
 NOBODY = 65534
 MARKER = "SKPWNED"           # every payload that runs code creates a file whose name holds this
@@ -96,6 +105,12 @@ def _stub_script() -> str:
 @contextmanager
 def host_tools() -> Iterator[Path]:
     """The tools folder every run shares: bin/ (stubs + real tools), the driver, the lists sandbox.sh reads."""
+    under = mounts_under_overlaid(Path("/proc/self/mountinfo").read_text())
+    if under:
+        raise AssertionError(f"the stand-in host overlays /{', /'.join(OVERLAID)}, and this machine has mounts under "
+                             f"them: {', '.join(under)}; the kernel refuses such an overlay in a user namespace. "
+                             "Unmount them (umount /run/netns after `ip netns`), or run these tests on a machine "
+                             "without them (CI's is one)")
     base = Path(tempfile.mkdtemp(prefix="sk-adversarial-"))
     try:
         tools = base / "tools"
