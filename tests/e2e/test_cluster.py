@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from stackkit.local.stack import UpFailed
-from tests.e2e.conftest import ROOT, Cluster, Traffic, UpReport, basic_auth, http
+from tests.e2e.conftest import ROOT, WORKDIR, Cluster, Traffic, UpReport, basic_auth, http
 
 pytestmark = pytest.mark.e2e
 FIGURES: dict[str, object] = {}
@@ -29,7 +29,7 @@ FIGURES: dict[str, object] = {}
 def record(key: str, value: object) -> None:
     FIGURES[key] = value
     print(f"\nfigure {key}: {value}")
-    Path("/var/tmp/stackkit-e2e/figures.json").write_text(json.dumps(FIGURES, indent=1))
+    (WORKDIR / "figures.json").write_text(json.dumps(FIGURES, indent=1))
 
 
 def ran(report: UpReport) -> set[tuple[str, str, str]]:
