@@ -5,10 +5,11 @@
    inputs, no stackkit logic; benchmarks/bare_program): by the SDK classes with the same parents and dependencies, as
    a user would write it by hand (the baseline of the aim), and by plain flat calls; all as `pulumi preview` from
    nothing under the same engine and providers, at 40 and 400 instances;
-3. with --machines (root): `stackkit local up` of staging and of production on Debian 12 machines from nothing, then
-   again with no change (`pulumi up` that finds nothing to do), then `local down --purge`.
+3. with --machines (root): `stackkit local up` of staging and of production on Debian 12 machines from nothing (the
+   app examples/plone, as `make local-up`), then again with no change (`pulumi up` that finds nothing to do), then
+   `local down --purge`.
 
-Run: .venv/bin/python -m benchmarks.engine [--machines]
+Run: .venv/bin/python -m benchmarks.engine [--machines] [--no-preview (only the machines)]
 """
 
 from __future__ import annotations
@@ -94,7 +95,8 @@ def machines(stack: str, base: Path) -> dict[str, float]:
         return time.perf_counter() - start
 
     try:
-        first = run("up", stack)
+        # the app as `make local-up` deploys it (the stack files' own source is a repository on the internet)
+        first = run("up", stack, "--app", f"site={ROOT / 'examples' / 'plone'}")
         again = run("up", stack)
     finally:
         down = run("down", stack, "--purge")
@@ -104,6 +106,8 @@ def machines(stack: str, base: Path) -> dict[str, float]:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="stackkit-bench-engine-") as tmp:
         root = Path(tmp)
+        if "--no-preview" in sys.argv:
+            return machines_table(root)
         print("| stack | `pulumi preview` from nothing (s) |")
         print("|---|---|")
         for stack in ("staging", "production"):
@@ -120,12 +124,15 @@ def main() -> None:
             print(f"| {n} | {len(evaluate(sized(n)).resources)} | {s:.1f} | {t:.1f} | {s / t:.2f} | {b:.1f} "
                   f"| {s / b:.2f} |", flush=True)
         if "--machines" in sys.argv:
-            print("\n| stack on machines | `local up` from nothing (s) | `local up` with no change (s) | down (s) |")
-            print("|---|---|---|---|")
-            for stack in ("staging", "production"):
-                t = machines(stack, root / f"m-{stack}")
-                print(f"| {stack} | {t['converge']:.0f} | {t['no change']:.0f} | {t['down']:.0f} |")
+            machines_table(root)
 
+
+def machines_table(root: Path) -> None:
+    print("\n| stack on machines | `local up` from nothing (s) | `local up` with no change (s) | down (s) |")
+    print("|---|---|---|---|")
+    for stack in ("staging", "production"):
+        t = machines(stack, root / f"m-{stack}")
+        print(f"| {stack} | {t['converge']:.0f} | {t['no change']:.0f} | {t['down']:.0f} |", flush=True)
 
 if __name__ == "__main__":
     main()
