@@ -107,7 +107,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="stackkit-bench-engine-") as tmp:
         root = Path(tmp)
         if "--no-preview" in sys.argv:
-            return machines_table(root)
+            machines_table(root)
+            return
         print("| stack | `pulumi preview` from nothing (s) |")
         print("|---|---|")
         for stack in ("staging", "production"):
@@ -133,6 +134,7 @@ def machines_table(root: Path) -> None:
     for stack in ("staging", "production"):
         t = machines(stack, root / f"m-{stack}")
         print(f"| {stack} | {t['converge']:.0f} | {t['no change']:.0f} | {t['down']:.0f} |", flush=True)
+
 
 if __name__ == "__main__":
     main()

@@ -39,6 +39,8 @@ SUITE = "bookworm"
 BASE_PACKAGES = ("systemd,systemd-sysv,dbus,openssh-server,iproute2,python3,python3-venv,ca-certificates,curl,sudo,"
                  "procps,less,git")
 _STATE_LOCK = threading.Lock()
+TOOLS = {"debootstrap": "debootstrap", "systemd-nspawn": "systemd-container", "ip": "iproute2",
+         "iptables": "iptables", "ssh": "openssh-client", "ssh-keygen": "openssh-client"}
 NET_ADDR_SET = "3"      # /sys/class/net/<dev>/addr_assign_type: the address was set by a user, not taken from a port
 
 
@@ -51,8 +53,6 @@ def bridge_mac(bridge: str) -> str:
     again, and a request in flight hangs. libvirt pins its bridges' MACs for the same reason."""
     digest = hashlib.sha256(f"stackkit-bridge:{bridge}".encode()).digest()
     return ":".join(f"{b:02x}" for b in (0x02, *digest[:5]))
-TOOLS = {"debootstrap": "debootstrap", "systemd-nspawn": "systemd-container", "ip": "iproute2",
-         "iptables": "iptables", "ssh": "openssh-client", "ssh-keygen": "openssh-client"}
 
 
 @dataclass
@@ -120,8 +120,8 @@ class Fleet:
         if str(self.subnet) in routes and f"dev {self.bridge}" not in routes:
             raise LocalError(f"{self.subnet} is already used on this host; pick another subnet for the fleet")
         if _run("ip", "link", "show", self.bridge, check=False).returncode != 0:
-            _run("ip", "link", "add", self.bridge, "address", bridge_mac(self.bridge), "type", "bridge")
-        # its own MAC, also on a bridge an earlier version made without one (bridge_mac says why)
+            _run("ip", "link", "add", self.bridge, "type", "bridge")
+        # its own MAC, on a new bridge as on one an earlier version made without it (bridge_mac says why)
         assign = Path(f"/sys/class/net/{self.bridge}/addr_assign_type")
         if not assign.exists() or assign.read_text().strip() != NET_ADDR_SET:
             _run("ip", "link", "set", self.bridge, "address", bridge_mac(self.bridge))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -25,6 +26,9 @@ from ruamel.yaml import YAML
 from stackkit.lifecycle.bundle import rendered
 
 HERE = Path(__file__).parent
+HOST = YAML(typ="safe").load((HERE / "host.yaml").read_text())
+NOBODY = 65534
+MARKER = "SKPWNED"           # every payload that runs code creates a file whose name holds this
 OVERLAID = ("etc", "srv", "var", "usr", "run", "opt", "tmp")     # sandbox.sh lays an overlay over each
 
 
@@ -32,11 +36,9 @@ def mounts_under_overlaid(mountinfo: str) -> list[str]:
     """The mount points strictly under a directory sandbox.sh overlays (field 5 of /proc/self/mountinfo, octal
     escapes undone). The kernel refuses an overlay in a user namespace whose lower directory has mounts under it
     (dmesg: "overlayfs: failed to clone lowerpath"): `ip netns` leaves /run/netns, a login session /run/user/<uid>."""
-    points = [line.split()[4].encode().decode("unicode_escape") for line in mountinfo.splitlines() if line.strip()]
+    points = [re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), line.split()[4])
+              for line in mountinfo.splitlines() if line.strip()]
     return sorted(p for p in points if any(p.startswith(f"/{d}/") for d in OVERLAID))
-HOST = YAML(typ="safe").load((HERE / "host.yaml").read_text())
-NOBODY = 65534
-MARKER = "SKPWNED"           # every payload that runs code creates a file whose name holds this
 
 
 @dataclass
